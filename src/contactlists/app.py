@@ -1,0 +1,117 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.responses import Response
+
+from contactlists.credits.router import router as credits_router
+from contactlists.db import Database
+from contactlists.deps import DatabaseDep, json_response
+from contactlists.errors import (
+    InternalError,
+    NotAcceptable,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthenticated,
+    error_responses,
+)
+from contactlists.handlers import RequestContextMiddleware, install_exception_handlers
+from contactlists.lists.router import router as lists_router
+from contactlists.migrate import ensure_migrated
+from contactlists.settings import Settings, get_settings
+
+API_DESCRIPTION = (
+    "Contact lists from LinkedIn Sales Navigator lead searches: a company's LinkedIn page "
+    "and role filters go in, a stored, paged, point-in-time list of leads comes out."
+)
+# Every authenticated operation can answer these, whatever its own errors are.
+_COMMON_ERRORS = error_responses(
+    Unauthenticated, NotAcceptable, RateLimited, InternalError, ServiceUnavailable
+)
+
+health_router = APIRouter(tags=["Health"])
+
+
+@health_router.get("/healthz", operation_id="healthz", responses={200: {"description": "Alive."}})
+async def healthz() -> Response:
+    """Liveness: the process answers."""
+    return json_response({"status": "ok"})
+
+
+@health_router.get(
+    "/readyz",
+    operation_id="readyz",
+    responses={200: {"description": "Ready."}, **error_responses(ServiceUnavailable)},
+)
+async def readyz(database: DatabaseDep) -> Response:
+    """Readiness: the database answers."""
+    await database.ping()
+    return json_response({"status": "ready"})
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    schema.setdefault("components", {})["securitySchemes"] = {
+        "ApiKeyAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "`sk_live_` or `sk_test_` followed by 43 URL-safe characters.",
+        }
+    }
+    envelope_ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    for path, operations in schema["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for operation in operations.values():
+            operation["security"] = [{"ApiKeyAuth": []}]
+            for status, spec in _COMMON_ERRORS.items():
+                operation["responses"].setdefault(
+                    str(status),
+                    {
+                        "description": spec["description"],
+                        "content": {"application/json": {"schema": envelope_ref}},
+                    },
+                )
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.database_url)
+        try:
+            if check_migrations:
+                await ensure_migrated(database, settings.database_url)
+            app.state.database = database
+            app.state.settings = settings
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(
+        title="Contact Lists API",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        debug=False,
+    )
+    app.include_router(lists_router)
+    app.include_router(credits_router)
+    app.include_router(health_router)
+    install_exception_handlers(app, debug=settings.debug)
+    app.add_middleware(RequestContextMiddleware, debug=settings.debug)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,105 @@
+"""API keys: their format, their hash, and turning a bearer token into a principal."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+
+from contactlists.db import Database
+from contactlists.errors import Unauthenticated
+from contactlists.models import Account, ApiKey, utcnow
+
+Mode = Literal["live", "test"]
+KEY_PATTERN = re.compile(r"sk_(live|test)_[A-Za-z0-9_-]{43}")
+KEY_PREFIX_LENGTH = 12
+# last_used_at is a hint for operators, not an audit log: refreshing it at most
+# once a minute keeps writes off the hot read path.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the account, the key and the mode that key grants."""
+
+    account_id: str
+    key_id: str
+    mode: Mode
+    unlimited: bool
+
+
+def generate_key(mode: Mode) -> str:
+    return f"sk_{mode}_{secrets.token_urlsafe(32)}"
+
+
+def hash_key(key: str) -> str:
+    """Keys carry 256 random bits, so a plain SHA-256 is a safe, fast lookup hash."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "").strip()
+    if not header or header.lower() == "bearer":
+        raise Unauthenticated(
+            "Missing API key: send `Authorization: Bearer sk_live_...`.",
+            error_code="MISSING_API_KEY",
+        )
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated(
+            "Malformed Authorization header: expected `Bearer <API key>`.",
+            error_code="INVALID_API_KEY",
+        )
+    return token
+
+
+_KEY_LOOKUP = (
+    sa.select(
+        ApiKey.id,
+        ApiKey.account_id,
+        ApiKey.mode,
+        ApiKey.revoked_at,
+        ApiKey.last_used_at,
+        Account.unlimited,
+    )
+    .join(Account, Account.id == ApiKey.account_id)
+    .where(ApiKey.key_hash == sa.bindparam("key_hash"))
+)
+
+
+async def authenticate(database: Database, token: str) -> Principal:
+    if not KEY_PATTERN.fullmatch(token):
+        raise Unauthenticated(
+            "Malformed API key: expected `sk_live_` or `sk_test_` and 43 characters.",
+            error_code="INVALID_API_KEY",
+        )
+    async with database.transaction() as conn:
+        row = (await conn.execute(_KEY_LOOKUP, {"key_hash": hash_key(token)})).one_or_none()
+    if row is None:
+        raise Unauthenticated("Unknown API key.", error_code="INVALID_API_KEY")
+    if row.revoked_at is not None:
+        raise Unauthenticated("This API key has been revoked.", error_code="REVOKED_API_KEY")
+    now = utcnow()
+    last_used: datetime | None = row.last_used_at
+    if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
+        async with database.transaction(write=True) as conn:
+            await conn.execute(
+                sa.update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now)
+            )
+    return Principal(row.account_id, row.id, row.mode, row.unlimited)
+
+
+def current_principal(request: Request) -> Principal:
+    """The principal the contract route authenticated before the body was read."""
+    principal: Principal = request.state.principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]

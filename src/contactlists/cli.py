@@ -1,0 +1,234 @@
+"""The `contactlists` operator command.
+
+Commands whose output scripts read print that value alone on the last line of
+stdout; everything meant for people goes through Rich. Failures print one clear
+line to stderr and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from contactlists.accounts import service as accounts
+from contactlists.connections import service as connections
+from contactlists.db import Database, DatabaseNotMigrated
+from contactlists.settings import ConfigurationError, Settings, get_settings
+
+T = TypeVar("T")
+DEMO_ACCOUNT = "demo"
+
+app = typer.Typer(help="Operate a Contact Lists API service.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+connect_app = typer.Typer(
+    help="Connect an account to a lead-search provider.", no_args_is_help=True
+)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+app.add_typer(connect_app, name="connect")
+
+console = Console()
+errors = Console(stderr=True)
+
+AccountOption = Annotated[str, typer.Option("--account", help="Account id or name.")]
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ConfigurationError as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+def _run(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run one operator action on the configured database."""
+
+    async def main() -> T:
+        database = Database(_settings().database_url)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(main())
+    except (accounts.OperatorError, DatabaseNotMigrated) as exc:
+        _fail(str(exc))
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "—"
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    from contactlists.migrate import upgrade
+
+    upgrade(_settings().database_url)
+    console.print("[green]Database migrated.[/green]")
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: str,
+    credits: Annotated[
+        int | None, typer.Option("--credits", help="Start with N credits (a limited account).")
+    ] = None,
+    unlimited: Annotated[
+        bool, typer.Option("--unlimited", help="Never charge credits (the default).")
+    ] = False,
+) -> None:
+    """Create an account; prints its id on the last line."""
+    if credits is not None and unlimited:
+        _fail("Give either --credits or --unlimited, not both.")
+    account_id = _run(lambda db: accounts.create_account(db, name, credits))
+    console.print(f"Created account [bold]{name}[/bold].")
+    print(account_id)
+
+
+@accounts_app.command("list")
+def accounts_list() -> None:
+    """List accounts."""
+    rows = _run(accounts.list_accounts)
+    table = Table("id", "name", "credits", "active keys", "created")
+    for row in rows:
+        credits = "unlimited" if row.unlimited else "limited"
+        table.add_row(row.id, row.name, credits, str(row.active_keys), _when(row.created_at))
+    console.print(table)
+
+
+@keys_app.command("create")
+def keys_create(
+    account: AccountOption,
+    test: Annotated[bool, typer.Option("--test", help="A sk_test_ key (sandbox only).")] = False,
+) -> None:
+    """Create an API key; prints it on the last line. It is shown only this once."""
+
+    async def work(db: Database) -> tuple[str, str]:
+        found = await accounts.resolve_account(db, account)
+        return await accounts.create_key(db, found.id, "test" if test else "live")
+
+    key_id, key = _run(work)
+    console.print(f"Created key [bold]{key_id}[/bold]. Store it now: it is not shown again.")
+    print(key)
+
+
+@keys_app.command("list")
+def keys_list(account: AccountOption) -> None:
+    """List an account's keys (never the keys themselves)."""
+
+    async def work(db: Database) -> list[tuple[str, ...]]:
+        found = await accounts.resolve_account(db, account)
+        return [
+            (
+                k.id,
+                k.prefix + "…",
+                k.mode,
+                _when(k.created_at),
+                _when(k.last_used_at),
+                _when(k.revoked_at),
+            )
+            for k in await accounts.list_keys(db, found.id)
+        ]
+
+    table = Table("key id", "prefix", "mode", "created", "last used", "revoked")
+    for row in _run(work):
+        table.add_row(*row)
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key; it stops working on the next request."""
+    _run(lambda db: accounts.revoke_key(db, key_id))
+    console.print(f"Revoked key [bold]{key_id}[/bold].")
+
+
+@connect_app.command("sandbox")
+def connect_sandbox(account: AccountOption) -> None:
+    """Connect an account to the offline sandbox (renews an expired one)."""
+
+    async def work(db: Database) -> str:
+        found = await accounts.resolve_account(db, account)
+        await connections.connect(db, found.id, "sandbox")
+        return str(found.name)
+
+    name = _run(work)
+    console.print(f"Account [bold]{name}[/bold] is connected to the sandbox.")
+
+
+@app.command()
+def demo() -> None:
+    """Ensure a `demo` account with a sandbox connection; print a fresh live key."""
+    settings = _settings()
+
+    async def work(db: Database) -> str:
+        try:
+            account_id = (await accounts.resolve_account(db, DEMO_ACCOUNT)).id
+        except accounts.OperatorError:
+            account_id = await accounts.create_account(db, DEMO_ACCOUNT, None)
+        await connections.connect(db, account_id, "sandbox")
+        _, key = await accounts.create_key(db, account_id, "live", revoke_previous=True)
+        return key
+
+    key = _run(work)
+    base = f"http://{settings.host}:{settings.port}"
+    body = (
+        '{"name": "Engineering leads at Stripe", "filters": {"companyLinkedInUrls": '
+        '["https://www.linkedin.com/company/stripe"], "jobTitles": ["Engineering Manager"]}}'
+    )
+    console.print("Demo account ready (sandbox connection). Try:\n", highlight=False)
+    console.print(
+        f"  curl -s -X POST {base}/v1/contacts/lists \\\n"
+        f"    -H 'Authorization: Bearer {key}' \\\n"
+        f"    -H 'Content-Type: application/json' \\\n"
+        f"    -d {shlex.quote(body)}\n",
+        highlight=False,
+        soft_wrap=True,
+    )
+    print(key)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API (the database must be migrated)."""
+    import uvicorn
+
+    from contactlists.migrate import ensure_migrated
+
+    settings = _settings()
+    _run(lambda db: ensure_migrated(db, settings.database_url))
+    uvicorn.run(
+        "contactlists.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+def main() -> None:
+    app()

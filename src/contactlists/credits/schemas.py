@@ -1,0 +1,10 @@
+"""Wire models of the credits feature."""
+
+from __future__ import annotations
+
+from contactlists.lists.schemas import WireModel
+
+
+class CreditsOut(WireModel):
+    remaining_credits: int | None
+    unlimited: bool

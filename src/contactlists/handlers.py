@@ -1,0 +1,177 @@
+"""Everything that turns a failure into the contract's envelope, in one place."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any, cast
+
+import sqlalchemy.exc
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from contactlists.errors import (
+    ApiError,
+    FieldError,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    ServiceUnavailable,
+    ValidationFailed,
+    render_error,
+)
+
+logger = logging.getLogger("contactlists")
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_ERROR_CODES_BY_TYPE = {
+    "extra_forbidden": "UNKNOWN_FIELD",
+    "json_invalid": "INVALID_JSON",
+    "missing_filter": "MISSING_FILTER",
+    "invalid_company_url": "INVALID_COMPANY_URL",
+    "unsupported_country": "UNSUPPORTED_COUNTRY",
+}
+_SECURITY_HEADERS = (
+    ("cache-control", "no-store"),
+    ("x-content-type-options", "nosniff"),
+)
+
+
+def _request_id(request: Request) -> str:
+    value: str = request.scope.get("state", {}).get("request_id") or str(uuid.uuid4())
+    return value
+
+
+def _field_path(loc: Sequence[int | str]) -> str:
+    """`('body', 'filters', 'countries', 1)` -> `filters.countries[1]`."""
+    parts = list(loc[1:]) if loc and loc[0] in ("body", "query", "path") else list(loc)
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"
+
+
+def _field_message(error: dict[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    message = str(error["msg"])
+    # Pydantic prefixes custom errors raised in validators with this phrase.
+    return message.removeprefix("Value error, ")
+
+
+def validation_failure(errors: Sequence[Any]) -> ValidationFailed:
+    """Map the framework's validation errors onto one 400 with `fields[]`."""
+    fields = [FieldError(_field_path(e["loc"]), _field_message(e)) for e in errors]
+    codes = [_ERROR_CODES_BY_TYPE.get(e["type"], "INVALID_FIELD") for e in errors]
+    if "MISSING_FILTER" in codes:
+        first = codes.index("MISSING_FILTER")
+        message = fields[first].message
+    else:
+        first = 0
+        message = f"validation failed for '{fields[0].field}': {fields[0].message}"
+        if len(fields) > 1:
+            message += f" (and {len(fields) - 1} more)"
+    return ValidationFailed(message, error_code=codes[first], fields=fields)
+
+
+def install_exception_handlers(app: FastAPI, *, debug: bool) -> None:
+    async def on_api_error(request: Request, exc: Exception) -> Response:
+        return render_error(cast(ApiError, exc), _request_id(request), debug=debug)
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        errors = cast(RequestValidationError, exc).errors()
+        return render_error(validation_failure(errors), _request_id(request), debug=debug)
+
+    async def on_http_exception(request: Request, exc: Exception) -> Response:
+        exc = cast(HTTPException, exc)
+        error: ApiError
+        if exc.status_code == 405:
+            error = MethodNotAllowed(
+                f"Method {request.method} is not allowed on {request.url.path}.",
+                headers=dict(exc.headers or {}),
+            )
+        elif exc.status_code == 404:
+            error = NotFound(
+                f"No route matches {request.method} {request.url.path}.",
+                error_code="ROUTE_NOT_FOUND",
+            )
+        else:
+            error = InternalError(str(exc.detail))
+        return render_error(error, _request_id(request), debug=debug)
+
+    async def on_database_unavailable(request: Request, exc: Exception) -> Response:
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        error = ServiceUnavailable(
+            "The database is unavailable; retry shortly.",
+            retry_after_s=1,
+            debug_cause=repr(exc),
+        )
+        return render_error(error, _request_id(request), debug=debug)
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_exception)
+    for unavailable in (
+        sqlalchemy.exc.OperationalError,
+        sqlalchemy.exc.InterfaceError,
+        sqlalchemy.exc.TimeoutError,
+        ConnectionError,
+    ):
+        app.add_exception_handler(unavailable, on_database_unavailable)
+
+
+class RequestContextMiddleware:
+    """Request ids, the headers every response carries, and the last-resort 500.
+
+    A pure ASGI middleware (not `BaseHTTPMiddleware`) so it costs one function
+    call per message and never buffers a streamed body.
+    """
+
+    def __init__(self, app: ASGIApp, *, debug: bool = False) -> None:
+        self.app = app
+        self.debug = debug
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        request_id = (
+            incoming if incoming and REQUEST_ID_PATTERN.fullmatch(incoming) else str(uuid.uuid4())
+        )
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                headers["x-request-id"] = request_id
+                for name, value in _SECURITY_HEADERS:
+                    headers[name] = value
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            logger.exception("unhandled error", extra={"request_id": request_id})
+            if started:
+                raise
+            error = InternalError("An unexpected error occurred.", debug_cause=repr(exc))
+            await render_error(error, request_id, debug=self.debug)(
+                scope, receive, send_with_headers
+            )

@@ -1,0 +1,181 @@
+"""SQL for contact lists, their items and base contacts. No rules, no commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contactlists.db import AnyRow
+from contactlists.models import BaseContact, ContactList, ContactListItem
+
+LIST_COLUMNS = (
+    ContactList.id,
+    ContactList.name,
+    ContactList.filters,
+    ContactList.contact_count,
+    ContactList.provider,
+    ContactList.created_at,
+    ContactList.updated_at,
+)
+ITEM_COLUMNS = (
+    ContactListItem.id,
+    ContactListItem.list_id,
+    ContactListItem.base_contact_id,
+    ContactListItem.first_name,
+    ContactListItem.last_name,
+    ContactListItem.full_name,
+    ContactListItem.role,
+    ContactListItem.company_name,
+    ContactListItem.location,
+    ContactListItem.seniority,
+    ContactListItem.profile_id,
+    ContactListItem.headline,
+    ContactListItem.linkedin_profile_url,
+    ContactListItem.created_at,
+)
+_BASE_CONTACT_PROFILE = (
+    "profile_urn",
+    "first_name",
+    "last_name",
+    "full_name",
+    "title",
+    "company_name",
+    "location",
+    "headline",
+    "public_profile_url",
+    "updated_at",
+)
+
+
+def _owned(account_id: str, mode: str) -> sa.ColumnElement[bool]:
+    return sa.and_(ContactList.account_id == account_id, ContactList.mode == mode)
+
+
+async def count_lists(conn: AsyncConnection, account_id: str, mode: str) -> int:
+    query = sa.select(sa.func.count()).select_from(ContactList).where(_owned(account_id, mode))
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def page_lists(
+    conn: AsyncConnection, account_id: str, mode: str, limit: int, offset: int
+) -> Sequence[AnyRow]:
+    query = (
+        sa.select(*LIST_COLUMNS)
+        .where(_owned(account_id, mode))
+        .order_by(ContactList.created_at.desc(), ContactList.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return (await conn.execute(query)).all()
+
+
+async def get_list(
+    conn: AsyncConnection, list_id: str, account_id: str, mode: str
+) -> AnyRow | None:
+    query = sa.select(*LIST_COLUMNS).where(ContactList.id == list_id, _owned(account_id, mode))
+    return (await conn.execute(query)).one_or_none()
+
+
+async def page_items(
+    conn: AsyncConnection, list_id: str, limit: int, offset: int
+) -> Sequence[AnyRow]:
+    """Items by position; positions are dense from 0, so a range seeks the index."""
+    query = (
+        sa.select(*ITEM_COLUMNS)
+        .where(
+            ContactListItem.list_id == list_id,
+            ContactListItem.position >= offset,
+            ContactListItem.position < offset + limit,
+        )
+        .order_by(ContactListItem.position)
+    )
+    return (await conn.execute(query)).all()
+
+
+async def rename_list(
+    conn: AsyncConnection, list_id: str, account_id: str, mode: str, name: str, now: datetime
+) -> AnyRow | None:
+    query = (
+        sa.update(ContactList)
+        .where(ContactList.id == list_id, _owned(account_id, mode))
+        .values(name=name, updated_at=now)
+        .returning(*LIST_COLUMNS)
+    )
+    return (await conn.execute(query)).one_or_none()
+
+
+async def insert_list(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(sa.insert(ContactList), [values])
+
+
+async def upsert_base_contacts(
+    conn: AsyncConnection, account_id: str, mode: str, rows: list[dict[str, Any]]
+) -> dict[str, str]:
+    """Insert new people, refresh known ones; return profile id -> base contact id.
+
+    Keyed by (account, mode, profile id), so concurrent creates that capture the
+    same person converge on one row instead of failing on the unique key.
+    """
+    if not rows:
+        return {}
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(BaseContact)
+    await conn.execute(
+        insert.on_conflict_do_update(
+            index_elements=["account_id", "mode", "profile_id"],
+            set_={name: insert.excluded[name] for name in _BASE_CONTACT_PROFILE},
+        ),
+        rows,
+    )
+    query = sa.select(BaseContact.profile_id, BaseContact.id).where(
+        BaseContact.account_id == account_id,
+        BaseContact.mode == mode,
+        BaseContact.profile_id.in_([row["profile_id"] for row in rows]),
+    )
+    return dict((await conn.execute(query)).tuples().all())
+
+
+async def insert_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(sa.insert(ContactListItem), rows)
+
+
+async def delete_list(conn: AsyncConnection, list_id: str, account_id: str, mode: str) -> bool:
+    """Delete a list, its items and the base contacts no other list holds.
+
+    The list's people are locked first (in id order, so two deletes sharing
+    people cannot deadlock) so that two lists deleted at once cannot each see
+    the other's items and both leave a shared person behind.
+    """
+    held = (
+        sa.select(ContactListItem.base_contact_id)
+        .where(ContactListItem.list_id == list_id)
+        .distinct()
+        .scalar_subquery()
+    )
+    people = (
+        (
+            await conn.execute(
+                sa.select(BaseContact.id)
+                .where(BaseContact.id.in_(held))
+                .order_by(BaseContact.id)
+                .with_for_update()
+            )
+        )
+        .scalars()
+        .all()
+    )
+    deleted = await conn.execute(
+        sa.delete(ContactList).where(ContactList.id == list_id, _owned(account_id, mode))
+    )
+    if deleted.rowcount == 0:
+        return False
+    if people:
+        still_held = sa.exists().where(ContactListItem.base_contact_id == BaseContact.id)
+        await conn.execute(sa.delete(BaseContact).where(BaseContact.id.in_(people), ~still_held))
+    return True

@@ -1,0 +1,215 @@
+"""Wire models of the lists feature: validation of inputs, shapes of outputs.
+
+Inputs are normalised here (trimmed strings, canonical company URLs, upper-case
+de-duplicated countries), so the service only ever sees clean values. The
+patterns in the JSON schema are the same expressions the code validates with,
+so the OpenAPI document is as precise as the validation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from contactlists.providers.countries import SUPPORTED_COUNTRY_CODES, supported_countries
+
+MISSING_FILTER_MESSAGE = "At least one filter (jobTitles, keywords, or countries) is required"
+
+# Printable text: no C0 control characters or DEL (NUL cannot be stored in
+# PostgreSQL, and the rest are never meaningful in a name or a title).
+_NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
+
+_VANITY_CHAR = r"(?:[A-Za-z0-9_.&-]|%[0-9A-Fa-f]{2}|[^\x00-\x7f])"
+COMPANY_URL_PATTERN = (
+    r"^(?:[Hh][Tt][Tt][Pp][Ss]?://)?(?:[A-Za-z]{2,3}\.)?[Ll][Ii][Nn][Kk][Ee][Dd][Ii][Nn]\.[Cc][Oo][Mm]"
+    rf"/(?:company/(?P<vanity>{_VANITY_CHAR}{{1,150}})|sales/company/(?P<sales_id>[0-9]{{1,20}}))"
+    r"(?:[/?#][^\x00-\x1f\x7f]*)?$"
+)
+_COMPANY_URL_RE = re.compile(COMPANY_URL_PATTERN)
+_COUNTRY_PATTERN = "^(?:{})$".format(
+    "|".join(f"[{c[0]}{c[0].lower()}][{c[1]}{c[1].lower()}]" for c in SUPPORTED_COUNTRY_CODES)
+)
+
+
+def normalize_company_url(raw: str) -> str:
+    """Canonicalise a company page URL per the contract, or raise a field error."""
+    match = _COMPANY_URL_RE.fullmatch(raw)
+    vanity = match.group("vanity") if match else None
+    if match and vanity is not None:
+        try:
+            decoded = unquote(vanity, errors="strict").lower()
+        except UnicodeDecodeError:
+            decoded = ""
+        if decoded and re.fullmatch(r"[\w.&-]+", decoded):
+            return f"https://www.linkedin.com/company/{decoded}"
+    elif match:
+        return f"https://www.linkedin.com/sales/company/{match.group('sales_id')}"
+    raise PydanticCustomError(
+        "invalid_company_url",
+        "must be a LinkedIn company page URL such as "
+        "'https://www.linkedin.com/company/stripe' or "
+        "'https://www.linkedin.com/sales/company/2135371'",
+    )
+
+
+def normalize_country(raw: str) -> str:
+    code = raw.upper()
+    if code not in supported_countries():
+        raise PydanticCustomError(
+            "unsupported_country",
+            "unsupported country '{country}': use an ISO 3166-1 alpha-2 code that "
+            "LinkedIn has a geo id for",
+            {"country": raw},
+        )
+    return code
+
+
+def _dedupe(values: list[str] | None) -> list[str] | None:
+    return list(dict.fromkeys(values)) if values is not None else None
+
+
+ListName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=_NO_CONTROLS),
+]
+JobTitle = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=_NO_CONTROLS),
+]
+Keywords = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=300, pattern=_NO_CONTROLS)
+]
+CompanyUrl = Annotated[
+    str,
+    Field(max_length=2048, json_schema_extra={"pattern": COMPANY_URL_PATTERN}),
+    AfterValidator(normalize_company_url),
+]
+CountryCode = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": _COUNTRY_PATTERN}),
+    AfterValidator(normalize_country),
+]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class InputModel(WireModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False)
+
+
+class ListFilters(InputModel):
+    """Search filters stored on a contact list."""
+
+    company_linked_in_urls: Annotated[
+        list[CompanyUrl],
+        Field(min_length=1, max_length=10, alias="companyLinkedInUrls"),
+        AfterValidator(_dedupe),
+    ]
+    job_titles: Annotated[list[JobTitle] | None, Field(max_length=25)] = None
+    keywords: Keywords | None = None
+    countries: Annotated[
+        list[CountryCode] | None, Field(max_length=50), AfterValidator(_dedupe)
+    ] = None
+
+    @model_validator(mode="after")
+    def _require_a_filter(self) -> ListFilters:
+        if not (self.job_titles or self.keywords or self.countries):
+            raise PydanticCustomError("missing_filter", MISSING_FILTER_MESSAGE)
+        return self
+
+    def echo(self) -> dict[str, Any]:
+        """The filters as stored and returned: unsupplied or blank ones omitted."""
+        out: dict[str, Any] = {"companyLinkedInUrls": self.company_linked_in_urls}
+        if self.job_titles:
+            out["jobTitles"] = self.job_titles
+        if self.keywords:
+            out["keywords"] = self.keywords
+        if self.countries:
+            out["countries"] = self.countries
+        return out
+
+
+class ListCreate(InputModel):
+    name: ListName = Field(description="Display name for the contact list")
+    filters: ListFilters
+
+
+class ListRename(InputModel):
+    name: ListName = Field(description="New display name for the contact list")
+
+
+class FiltersOut(WireModel):
+    company_linked_in_urls: list[str] = Field(alias="companyLinkedInUrls")
+    job_titles: list[str] | None = None
+    keywords: str | None = None
+    countries: list[str] | None = None
+
+
+class ContactListOut(WireModel):
+    id: str
+    name: str
+    filters: FiltersOut
+    contact_count: int
+    provider: Literal["linkedin", "sandbox"]
+    created_at: str = Field(examples=["2026-03-03T12:00:00Z"])
+    updated_at: str = Field(examples=["2026-03-03T12:00:00Z"])
+
+
+class ContactOut(WireModel):
+    id: str
+    list_id: str
+    base_contact_id: str
+    first_name: str | None
+    last_name: str | None
+    full_name: str | None
+    role: str | None
+    company_name: str | None
+    location: str | None
+    seniority: list[
+        Literal[
+            "OWNER",
+            "PARTNER",
+            "CXO",
+            "VP",
+            "DIRECTOR",
+            "MANAGER",
+            "STRATEGIC",
+            "SENIOR",
+            "ENTRY",
+            "TRAINING",
+        ]
+    ]
+    linked_in_sales_navigator_profile_url: str = Field(alias="linkedInSalesNavigatorProfileUrl")
+    headline: str | None
+    linked_in_profile_url: str | None = Field(alias="linkedInProfileUrl")
+    created_at: str
+
+
+class ListPage(WireModel):
+    items: list[ContactListOut]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class ContactPage(WireModel):
+    items: list[ContactOut]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool

@@ -1,0 +1,188 @@
+"""The schema, as SQLAlchemy declarative models; Alembic migrations mirror it."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id(prefix: str) -> str:
+    """An opaque id with 128 random bits, lower-case base32 so it is URL-safe."""
+    token = base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
+    return f"{prefix}_{token}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware UTC datetimes with microseconds on every backend.
+
+    PostgreSQL keeps `timestamptz`; SQLite keeps naive UTC text, which sorts
+    correctly because every stored value has the same offset and format.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    unlimited: Mapped[bool] = mapped_column(sa.Boolean)
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (sa.CheckConstraint("mode IN ('live', 'test')", name="mode"),)
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    mode: Mapped[str] = mapped_column(sa.String(8))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class SalesNavigatorConnection(Base):
+    __tablename__ = "sales_navigator_connections"
+    __table_args__ = (sa.CheckConstraint("state IN ('active', 'expired')", name="state"),)
+
+    account_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    provider: Mapped[str] = mapped_column(sa.String(16))
+    state: Mapped[str] = mapped_column(sa.String(16))
+    credentials: Mapped[str | None] = mapped_column(sa.Text)
+    connected_at: Mapped[datetime]
+    last_verified_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ContactList(Base):
+    __tablename__ = "contact_lists"
+    __table_args__ = (
+        sa.CheckConstraint("mode IN ('live', 'test')", name="mode"),
+        sa.Index(
+            "ix_contact_lists_account_mode_created",
+            "account_id",
+            "mode",
+            sa.text("created_at DESC"),
+            sa.text("id DESC"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"))
+    mode: Mapped[str] = mapped_column(sa.String(8))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    provider: Mapped[str] = mapped_column(sa.String(16))
+    contact_count: Mapped[int]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class BaseContact(Base):
+    """One person as known to one account and mode, keyed by the profile id."""
+
+    __tablename__ = "base_contacts"
+    __table_args__ = (sa.UniqueConstraint("account_id", "mode", "profile_id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    account_id: Mapped[str] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"))
+    mode: Mapped[str] = mapped_column(sa.String(8))
+    profile_id: Mapped[str] = mapped_column(sa.String(128))
+    profile_urn: Mapped[str | None] = mapped_column(sa.Text)
+    first_name: Mapped[str | None] = mapped_column(sa.Text)
+    last_name: Mapped[str | None] = mapped_column(sa.Text)
+    full_name: Mapped[str | None] = mapped_column(sa.Text)
+    title: Mapped[str | None] = mapped_column(sa.Text)
+    company_name: Mapped[str | None] = mapped_column(sa.Text)
+    location: Mapped[str | None] = mapped_column(sa.Text)
+    headline: Mapped[str | None] = mapped_column(sa.Text)
+    public_profile_url: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ContactListItem(Base):
+    """A list's snapshot of one person; rows never change after creation."""
+
+    __tablename__ = "contact_list_items"
+    __table_args__ = (sa.UniqueConstraint("list_id", "position"),)
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    list_id: Mapped[str] = mapped_column(sa.ForeignKey("contact_lists.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    base_contact_id: Mapped[str] = mapped_column(sa.ForeignKey("base_contacts.id"), index=True)
+    profile_id: Mapped[str] = mapped_column(sa.String(128))
+    first_name: Mapped[str | None] = mapped_column(sa.Text)
+    last_name: Mapped[str | None] = mapped_column(sa.Text)
+    full_name: Mapped[str | None] = mapped_column(sa.Text)
+    role: Mapped[str | None] = mapped_column(sa.Text)
+    company_name: Mapped[str | None] = mapped_column(sa.Text)
+    location: Mapped[str | None] = mapped_column(sa.Text)
+    seniority: Mapped[list[str]] = mapped_column(JSONType)
+    headline: Mapped[str | None] = mapped_column(sa.Text)
+    linkedin_profile_url: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime]
+
+
+class CreditLedgerEntry(Base):
+    """Every change to an account's credits; the balance is their sum."""
+
+    __tablename__ = "credit_ledger"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    delta: Mapped[int]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    list_id: Mapped[str | None] = mapped_column(sa.String(40))
+    request_id: Mapped[str | None] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime]

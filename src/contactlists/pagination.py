@@ -1,0 +1,84 @@
+"""The one pagination contract: `limit`/`offset` validated, never clamped."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from contactlists.errors import FieldError, ValidationFailed
+
+MAX_OFFSET = 2_147_483_647
+_INTEGER = re.compile(r"-?[0-9]{1,20}")
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    limit: int
+    offset: int
+
+
+def _parse(request: Request, name: str, default: int, low: int, high: int) -> int:
+    values = request.query_params.getlist(name)
+    if not values:
+        return default
+    problem = None
+    if len(values) > 1:
+        problem = f"'{name}' must be given at most once"
+    elif not _INTEGER.fullmatch(values[0]) or not low <= int(values[0]) <= high:
+        problem = f"'{name}' must be an integer from {low} to {high}"
+    if problem:
+        raise ValidationFailed(
+            f"validation failed for '{name}': {problem}",
+            error_code="INVALID_QUERY_PARAMETER",
+            fields=[FieldError(name, problem)],
+        )
+    return int(values[0])
+
+
+def page_params(request: Request, default_limit: int) -> PageParams:
+    return PageParams(
+        limit=_parse(request, "limit", default_limit, 1, 100),
+        offset=_parse(request, "offset", 0, 0, MAX_OFFSET),
+    )
+
+
+def page_openapi(default_limit: int, what: str) -> dict[str, Any]:
+    """The two query parameters as OpenAPI declares them (they are parsed by hand)."""
+    return {
+        "parameters": [
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": (
+                    f"Maximum number of {what} to return (1–100, default {default_limit})"
+                ),
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 100,
+                    "default": default_limit,
+                },
+            },
+            {
+                "name": "offset",
+                "in": "query",
+                "required": False,
+                "description": f"Number of {what} to skip for pagination (default 0)",
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+            },
+        ]
+    }
+
+
+def page_body(items: list[Any], total: int, params: PageParams) -> dict[str, Any]:
+    return {
+        "items": items,
+        "total": total,
+        "limit": params.limit,
+        "offset": params.offset,
+        "hasMore": params.offset + len(items) < total,
+    }

@@ -1,0 +1,15 @@
+"""Search providers, chosen in one place."""
+
+from __future__ import annotations
+
+from contactlists.providers.base import LeadSearchProvider
+from contactlists.providers.sandbox import SandboxProvider
+from contactlists.settings import Settings
+
+PROVIDER_NAMES = ("linkedin", "sandbox")
+
+
+def get_provider(name: str, settings: Settings) -> LeadSearchProvider:
+    if name == "sandbox":
+        return SandboxProvider(latency_ms=settings.sandbox_latency_ms)
+    raise LookupError(f"provider {name!r} is not available in this build")

@@ -1,0 +1,136 @@
+"""The lead-search provider protocol, its value types and its typed errors.
+
+Providers know nothing of the database: they turn a `LeadQuery` into pages of
+`Lead`s. The paging rules of the contract (up to 5 pages of 25, one after
+another, stop at the first short page, one deadline for the whole search) live
+here in `run_search`, once, so every provider obeys them identically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+PAGE_SIZE = 25
+MAX_PAGES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class LeadQuery:
+    """A normalised search: company URLs as the contract canonicalises them."""
+
+    company_urls: tuple[str, ...]
+    job_titles: tuple[str, ...] = ()
+    keywords: str | None = None
+    countries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """One person as the upstream returned them; `None` where it said nothing."""
+
+    profile_id: str
+    profile_urn: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    full_name: str | None = None
+    title: str | None = None
+    company_name: str | None = None
+    location: str | None = None
+    headline: str | None = None
+    public_profile_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeadPage:
+    leads: tuple[Lead, ...]
+    total: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """Deduplicated leads in upstream order, and what the search cost."""
+
+    leads: tuple[Lead, ...]
+    pages_fetched: int
+    pages_with_leads: int
+
+
+class LeadSearchProvider(Protocol):
+    """One upstream. `fetch_page` is called sequentially, never concurrently."""
+
+    name: str
+
+    async def fetch_page(self, query: LeadQuery, start: int, count: int) -> LeadPage: ...
+
+
+class ProviderError(Exception):
+    """Base of every failure a provider reports; mapped to HTTP by the service."""
+
+
+class UpstreamError(ProviderError):
+    """The upstream failed (5xx, malformed body, reset) after retries."""
+
+
+@dataclass
+class UpstreamRateLimited(ProviderError):
+    """The upstream throttled the seat, or its daily page budget is spent."""
+
+    retry_after_s: int = 60
+
+
+class SessionExpired(ProviderError):
+    """The connection's credentials no longer work."""
+
+
+class UpstreamTimeout(ProviderError):
+    """The whole search missed its deadline."""
+
+
+@dataclass
+class UnknownCompany(ProviderError):
+    """The upstream does not know this company; `company_url` is as normalised."""
+
+    company_url: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+async def run_search(
+    provider: LeadSearchProvider,
+    query: LeadQuery,
+    *,
+    timeout_s: float,
+    max_pages: int = MAX_PAGES,
+    page_size: int = PAGE_SIZE,
+) -> SearchResult:
+    """Fetch up to `max_pages` pages one after another under one deadline.
+
+    Stops at the first page shorter than `page_size`. Leads are deduplicated by
+    profile id, keeping the first occurrence, so upstream order is preserved.
+    """
+    deadline = time.monotonic() + timeout_s
+    seen: set[str] = set()
+    leads: list[Lead] = []
+    pages_fetched = 0
+    pages_with_leads = 0
+    for page_number in range(max_pages):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise UpstreamTimeout
+        try:
+            async with asyncio.timeout(remaining):
+                page = await provider.fetch_page(query, page_number * page_size, page_size)
+        except TimeoutError as exc:
+            raise UpstreamTimeout from exc
+        pages_fetched += 1
+        if page.leads:
+            pages_with_leads += 1
+        for lead in page.leads:
+            if lead.profile_id not in seen:
+                seen.add(lead.profile_id)
+                leads.append(lead)
+        if len(page.leads) < page_size:
+            break
+    return SearchResult(tuple(leads), pages_fetched, pages_with_leads)

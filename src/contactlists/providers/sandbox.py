@@ -1,0 +1,339 @@
+"""The offline sandbox: deterministic synthetic people, and companies that fail on demand.
+
+A company's population is a pure function of its id (the last segment of its
+normalised URL): names come from Faker pools seeded per locale, titles from the
+taxonomy below, countries from the supported-country table, so the same search
+always returns the same people (for a given Faker version). Filters really
+filter, so demos and tests behave like a real search. About 5% of companies are
+empty and sizes spread log-uniformly up to 600, so every list size up to the
+125-lead cap occurs.
+
+Magic company ids, like a payment sandbox's test cards (also in docs/sandbox.md):
+
+- ``sandbox-upstream-error[-page-N]`` → UpstreamError,
+  ``sandbox-rate-limited[-page-N]`` → UpstreamRateLimited(retry_after_s=30),
+  ``sandbox-session-expired[-page-N]`` → SessionExpired,
+  ``sandbox-timeout[-page-N]`` → UpstreamTimeout; raised on page N (1-5,
+  default 1: the fetch whose start is (N-1)*count) and every later page; the
+  pages before it are full, everyone on them matching the query.
+- ``sandbox-unknown-company`` → UnknownCompany(company_url=<its URL in the query>)
+  on every page.
+- ``sandbox-exact-N`` (N 0-500) → exactly N people, all matching the query:
+  the first requested job title is their title, their country is one of the
+  requested countries, the keywords are in their headline.
+- ``sandbox-duplicates`` → 40 people matching the query, served as 45 results:
+  page 2 (of 25) repeats the last 5 people of page 1.
+
+Anything else, ``sandbox-`` prefix or not, is an ordinary company.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import math
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from itertools import accumulate, chain, zip_longest
+from urllib.parse import urlsplit
+
+from faker import Faker
+from faker.utils.text import slugify
+
+from contactlists.providers.base import (
+    MAX_PAGES,
+    PAGE_SIZE,
+    Lead,
+    LeadPage,
+    LeadQuery,
+    ProviderError,
+    SessionExpired,
+    UnknownCompany,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamTimeout,
+)
+from contactlists.providers.countries import supported_countries
+
+MAX_POPULATION = 600
+_EMPTY_SHARE = 0.05
+_HOME_SHARE = 0.6  # people working in the company's home country
+_MISSING_SHARE = 0.03  # per field: last name, location
+_NO_PUBLIC_URL_SHARE = 0.1
+_POOL_SIZE = 300
+_DUPLICATES_SIZE = 40
+_DUPLICATES_REPEATED = 5
+_EXACT_MAX = 500
+
+# Latin-script locales only: LinkedIn shows most members' names in Latin script.
+_LOCALES = {
+    "US": "en_US", "IN": "en_IN", "GB": "en_GB", "DE": "de_DE", "FR": "fr_FR", "CA": "en_CA",
+    "BR": "pt_BR", "AU": "en_AU", "NL": "nl_NL", "ES": "es_ES", "IT": "it_IT", "MX": "es_MX",
+    "SE": "sv_SE", "PL": "pl_PL", "IE": "en_IE", "CH": "de_CH", "AT": "de_AT", "BE": "nl_BE",
+    "DK": "da_DK", "NO": "no_NO", "FI": "fi_FI", "PT": "pt_PT", "AR": "es_AR", "CO": "es_CO",
+    "CL": "es_CL", "NZ": "en_NZ", "CZ": "cs_CZ", "RO": "ro_RO", "PH": "en_PH", "ID": "id_ID",
+}  # fmt: skip
+_FALLBACK_LOCALE = "en_US"
+_COUNTRY_WEIGHTS = {
+    "US": 30, "IN": 10, "GB": 8, "DE": 6, "FR": 5, "CA": 5, "BR": 5, "AU": 3, "NL": 3,
+    "ES": 3, "IT": 2, "MX": 2, "SE": 1.5, "PL": 1.5, "IE": 1, "CH": 1, "SG": 1, "AE": 1,
+    "IL": 1, "JP": 1, "BE": 1, "DK": 0.8, "NO": 0.6, "FI": 0.6, "AT": 0.8, "PT": 0.8,
+    "AR": 0.8, "CO": 0.8, "CL": 0.6, "NZ": 0.6, "CZ": 0.5, "RO": 0.5, "PH": 0.8, "ID": 0.8,
+}  # fmt: skip
+_OTHER_COUNTRY_WEIGHT = 0.05
+
+_MAGIC = re.compile(
+    r"sandbox-(?:(?P<failure>upstream-error|rate-limited|session-expired|timeout)"
+    r"(?:-page-(?P<page>[1-5]))?|exact-(?P<exact>[0-9]|[1-9][0-9]{1,2})"
+    r"|(?P<other>unknown-company|duplicates))"
+)
+_FAILURES: dict[str, Callable[[], ProviderError]] = {
+    "upstream-error": lambda: UpstreamError("sandbox: simulated upstream failure"),
+    "rate-limited": lambda: UpstreamRateLimited(retry_after_s=30),
+    "session-expired": lambda: SessionExpired("sandbox: simulated expired session"),
+    "timeout": lambda: UpstreamTimeout("sandbox: simulated timeout"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxPerson:
+    """One synthetic member; unlike a `Lead`, it knows its country code."""
+
+    profile_id: str
+    first_name: str
+    last_name: str | None
+    title: str
+    headline: str
+    company_name: str
+    country_code: str
+    location: str | None
+    public_profile_url: str | None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
+
+
+@dataclass(frozen=True, slots=True)
+class _Pool:
+    first_names: tuple[str, ...]
+    last_names: tuple[str, ...]
+    places: tuple[tuple[str, str | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Overrides:
+    """What a magic company's people must carry so that they match the query."""
+
+    title: str | None
+    countries: tuple[str, ...]
+    keywords: str | None
+
+    @classmethod
+    def of(cls, query: LeadQuery) -> _Overrides:
+        title = next((t.strip() for t in query.job_titles if t.strip()), None)
+        return cls(title, tuple(sorted(set(query.countries))), query.keywords)
+
+
+class SandboxProvider:
+    """A `LeadSearchProvider` that never leaves the process."""
+
+    name = "sandbox"
+
+    def __init__(self, latency_ms: int = 0) -> None:
+        if latency_ms < 0:
+            raise ValueError("latency_ms must be >= 0")
+        self._latency_s = latency_ms / 1000
+
+    async def fetch_page(self, query: LeadQuery, start: int, count: int) -> LeadPage:
+        if self._latency_s > 0:
+            await asyncio.sleep(self._latency_s)
+        for url, company_id in _companies(query).items():
+            magic = _MAGIC.fullmatch(company_id)
+            if magic is None:
+                continue
+            if magic["unknown"]:
+                raise UnknownCompany(company_url=url)
+            failure = magic["failure"]
+            if failure and start >= (int(magic["page"] or 1) - 1) * count:
+                raise _FAILURES[failure]()
+        people = _results(query)
+        search = hashlib.sha256(repr(query).encode()).digest()
+        leads = tuple(_lead(person, search) for person in people[start : start + count])
+        return LeadPage(leads, total=len(people))
+
+
+@lru_cache(maxsize=4096)
+def company_population(company_id: str) -> tuple[SandboxPerson, ...]:
+    """Everyone an ordinary company employs (magic companies build theirs per query)."""
+    rng = random.Random(_seed("population", company_id))  # noqa: S311 - synthetic data
+    if rng.random() < _EMPTY_SHARE:
+        return ()
+    size = round(math.exp(rng.uniform(0, math.log(MAX_POPULATION))))
+    return _generate(company_id, size, _draw_country(rng), None)
+
+
+def company_display_name(company_id: str) -> str:
+    """`stripe` → "Stripe"; a numeric id gets a Faker company name seeded by it."""
+    if company_id.isdigit():
+        fake = _faker(_FALLBACK_LOCALE)
+        fake.seed_instance(_seed("company", company_id))
+        return fake.company()
+    return " ".join(part.capitalize() for part in re.split(r"[-_.\s]+", company_id) if part)
+
+
+def _companies(query: LeadQuery) -> dict[str, str]:
+    """URL → company id, one URL per id, in query order."""
+    by_id: dict[str, str] = {}
+    for url in query.company_urls:
+        by_id.setdefault(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1], url)
+    return {url: company_id for company_id, url in by_id.items()}
+
+
+@lru_cache(maxsize=256)
+def _results(query: LeadQuery) -> tuple[SandboxPerson, ...]:
+    """The whole filtered result, companies interleaved one person at a time."""
+    served = [_served(company_id, query) for company_id in _companies(query).values()]
+    return tuple(p for p in chain.from_iterable(zip_longest(*served)) if p is not None)
+
+
+def _served(company_id: str, query: LeadQuery) -> tuple[SandboxPerson, ...]:
+    magic = _MAGIC.fullmatch(company_id)
+    if magic is not None and (magic["exact"] or magic["failure"] or magic["duplicates"]):
+        if magic["exact"]:
+            size = int(magic["exact"])
+        elif magic["failure"]:
+            size = PAGE_SIZE * MAX_PAGES
+        else:
+            size = _DUPLICATES_SIZE
+        if size <= _EXACT_MAX:
+            people = _generate(company_id, size, "US", _Overrides.of(query))
+            if magic["duplicates"]:
+                return people[:PAGE_SIZE] + people[PAGE_SIZE - _DUPLICATES_REPEATED :]
+            return people
+    return tuple(p for p in company_population(company_id) if _matches(p, query))
+
+
+def _matches(person: SandboxPerson, query: LeadQuery) -> bool:
+    if query.countries and person.country_code not in query.countries:
+        return False
+    title = person.title.lower()
+    if query.job_titles and not any(_title_matches(title, wanted) for wanted in query.job_titles):
+        return False
+    haystack = f"{title}\n{person.headline}\n{person.company_name}".lower()
+    return all(keyword in haystack for keyword in (query.keywords or "").lower().split())
+
+
+def _title_matches(title: str, wanted: str) -> bool:
+    wanted = wanted.lower().strip()
+    words = set(re.findall(r"\w+", wanted))
+    return wanted in title or (bool(words) and words <= set(re.findall(r"\w+", title)))
+
+
+@lru_cache(maxsize=256)
+def _generate(
+    company_id: str, size: int, home: str, overrides: _Overrides | None
+) -> tuple[SandboxPerson, ...]:
+    company = company_display_name(company_id)
+    return tuple(_person(company_id, i, company, home, overrides) for i in range(size))
+
+
+def _person(
+    company_id: str, index: int, company: str, home: str, overrides: _Overrides | None
+) -> SandboxPerson:
+    # Each person has their own seed, so their name and profile id do not depend
+    # on the query that a magic company's people are built for.
+    digest = hashlib.sha256(f"person\0{company_id}\0{index}".encode()).digest()
+    rng = random.Random(digest)  # noqa: S311 - synthetic data
+    country = home if rng.random() < _HOME_SHARE else _draw_country(rng)
+    if overrides and overrides.countries:
+        country = rng.choice(overrides.countries)
+    pool = _pool(_LOCALES.get(country, _FALLBACK_LOCALE))
+    first = rng.choice(pool.first_names)
+    last = None if rng.random() < _MISSING_SHARE else rng.choice(pool.last_names)
+    title = draw_title(rng)
+    if overrides and overrides.title:
+        title = overrides.title
+    headline = rng.choice(("{} at {}", "{} @ {}", "{} | {}")).format(title, company)
+    if overrides and overrides.keywords:
+        headline = f"{headline} | {overrides.keywords}"
+    country_name = (
+        supported_countries()[country].name if country in supported_countries() else country
+    )
+    city, region = rng.choice(pool.places) if country in _LOCALES else (None, None)
+    location = ", ".join(part for part in (city, region, country_name) if part)
+    slug = slugify(f"{first} {last or ''}")
+    return SandboxPerson(
+        profile_id="ACwAA" + base64.urlsafe_b64encode(digest).decode()[:34],
+        first_name=first,
+        last_name=last,
+        title=title,
+        headline=headline,
+        company_name=company,
+        country_code=country,
+        location=None if rng.random() < _MISSING_SHARE else location,
+        public_profile_url=(
+            None
+            if rng.random() < _NO_PUBLIC_URL_SHARE or not slug
+            else f"https://www.linkedin.com/in/{slug}-{digest.hex()[:8]}"
+        ),
+    )
+
+
+def _lead(person: SandboxPerson, search: bytes) -> Lead:
+    # LinkedIn issues a new token per search: keying anything by it is a bug to catch.
+    token = base64.urlsafe_b64encode(hashlib.sha256(search + person.profile_id.encode()).digest())
+    return Lead(
+        profile_id=person.profile_id,
+        profile_urn=f"urn:li:fs_salesProfile:({person.profile_id},NAME_SEARCH,{token[:4].decode()})",
+        first_name=person.first_name,
+        last_name=person.last_name,
+        full_name=person.full_name,
+        title=person.title,
+        company_name=person.company_name,
+        location=person.location,
+        headline=person.headline,
+        public_profile_url=person.public_profile_url,
+    )
+
+
+def _draw_country(rng: random.Random) -> str:
+    codes, cumulative = _country_table()
+    return rng.choices(codes, cum_weights=cumulative)[0]
+
+
+@cache
+def _country_table() -> tuple[tuple[str, ...], tuple[float, ...]]:
+    codes = tuple(sorted(supported_countries()))
+    weights = (_COUNTRY_WEIGHTS.get(code, _OTHER_COUNTRY_WEIGHT) for code in codes)
+    return codes, tuple(accumulate(weights))
+
+
+@cache
+def _pool(locale: str) -> _Pool:
+    """Names and places drawn once per locale: per-person Faker calls are too slow."""
+    fake = _faker(locale)
+    fake.seed_instance(_seed("pool", locale))
+    has_region = hasattr(fake, "administrative_unit")
+    return _Pool(
+        first_names=tuple(fake.first_name() for _ in range(_POOL_SIZE)),
+        last_names=tuple(fake.last_name() for _ in range(_POOL_SIZE)),
+        places=tuple(
+            (fake.city(), fake.administrative_unit() if has_region else None)
+            for _ in range(_POOL_SIZE // 3)
+        ),
+    )
+
+
+@cache
+def _faker(locale: str) -> Faker:
+    return Faker(locale, use_weighting=False)
+
+
+def _seed(*parts: str) -> int:
+    """A seed that, unlike `hash()`, is the same in every process."""
+    return int.from_bytes(hashlib.sha256("\0".join(parts).encode()).digest()[:8], "big")
