@@ -86,7 +86,7 @@ def database(app: FastAPI) -> Database:
 
 
 @dataclass(frozen=True)
-class TestAccount:
+class AccountKeys:
     id: str
     live_key: str
     test_key: str
@@ -100,7 +100,7 @@ class TestAccount:
         return {"Authorization": f"Bearer {self.test_key}"}
 
 
-MakeAccount = Callable[..., Awaitable[TestAccount]]
+MakeAccount = Callable[..., Awaitable[AccountKeys]]
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def make_account(database: Database) -> MakeAccount:
 
     async def make(
         *, credits: int | None = None, connect: bool = True, name: str | None = None
-    ) -> TestAccount:
+    ) -> AccountKeys:
         account_id = await accounts.create_account(
             database, name or f"account-{next(counter)}", credits
         )
@@ -117,13 +117,13 @@ def make_account(database: Database) -> MakeAccount:
             await connections.connect(database, account_id, "sandbox")
         _, live = await accounts.create_key(database, account_id, "live")
         _, test = await accounts.create_key(database, account_id, "test")
-        return TestAccount(account_id, live, test)
+        return AccountKeys(account_id, live, test)
 
     return make
 
 
 @pytest.fixture
-async def acct(make_account: MakeAccount) -> TestAccount:
+async def acct(make_account: MakeAccount) -> AccountKeys:
     return await make_account()
 
 

@@ -107,10 +107,13 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         description=API_DESCRIPTION,
         lifespan=lifespan,
         debug=False,
+        # The contract: no Content-Type means JSON (explicit non-JSON is a 415).
+        strict_content_type=False,
     )
-    app.include_router(lists_router)
-    app.include_router(credits_router)
-    app.include_router(health_router)
+    routers = (lists_router, credits_router, health_router)
+    for router in routers:
+        app.include_router(router)
+    app.state.api_routes = [route for router in routers for route in router.routes]
     install_exception_handlers(app, debug=settings.debug)
     app.add_middleware(RequestContextMiddleware, debug=settings.debug)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -15,6 +15,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contactlists.errors import (
@@ -83,6 +84,20 @@ def validation_failure(errors: Sequence[Any]) -> ValidationFailed:
     return ValidationFailed(message, error_code=codes[first], fields=fields)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method any route serves on this path (Starlette names only the first's)."""
+    path = request.url.path
+    routes: list[Route] = request.app.state.api_routes
+    return sorted(
+        {
+            method
+            for route in routes
+            if route.path_regex.fullmatch(path)
+            for method in route.methods or ()
+        }
+    )
+
+
 def install_exception_handlers(app: FastAPI, *, debug: bool) -> None:
     async def on_api_error(request: Request, exc: Exception) -> Response:
         return render_error(cast(ApiError, exc), _request_id(request), debug=debug)
@@ -95,9 +110,11 @@ def install_exception_handlers(app: FastAPI, *, debug: bool) -> None:
         exc = cast(HTTPException, exc)
         error: ApiError
         if exc.status_code == 405:
+            allowed = _allowed_methods(request)
             error = MethodNotAllowed(
-                f"Method {request.method} is not allowed on {request.url.path}.",
-                headers=dict(exc.headers or {}),
+                f"Method {request.method} is not allowed on {request.url.path}; "
+                f"use {', '.join(allowed)}.",
+                headers={"Allow": ", ".join(allowed)},
             )
         elif exc.status_code == 404:
             error = NotFound(

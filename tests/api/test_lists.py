@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from contactlists.db import Database
 from contactlists.models import BaseContact, ContactListItem
 from tests.api.helpers import assert_error, company, create_body
-from tests.conftest import MakeAccount, TestAccount
+from tests.conftest import MakeAccount, AccountKeys
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
@@ -27,7 +27,7 @@ async def create(
 
 class TestCreate:
     async def test_returns_the_list_with_location(
-        self, client: httpx.AsyncClient, acct: TestAccount
+        self, client: httpx.AsyncClient, acct: AccountKeys
     ) -> None:
         body = create_body("sandbox-exact-30", job_titles=["Engineering Manager"])
         response = await client.post("/v1/contacts/lists", json=body, headers=acct.live)
@@ -55,7 +55,7 @@ class TestCreate:
         assert len(created["id"]) >= 20
 
     async def test_normalises_and_omits_unsupplied_filters(
-        self, client: httpx.AsyncClient, acct: TestAccount
+        self, client: httpx.AsyncClient, acct: AccountKeys
     ) -> None:
         body = {
             "name": "  Spaced name  ",
@@ -78,7 +78,7 @@ class TestCreate:
         }
 
     async def test_sales_navigator_company_url_is_kept_in_its_form(
-        self, client: httpx.AsyncClient, acct: TestAccount
+        self, client: httpx.AsyncClient, acct: AccountKeys
     ) -> None:
         body = create_body(keywords="engineer")
         body["filters"]["companyLinkedInUrls"] = ["https://www.linkedin.com/sales/company/2135371"]
@@ -88,7 +88,7 @@ class TestCreate:
         ]
 
     async def test_empty_search_is_a_valid_empty_list(
-        self, client: httpx.AsyncClient, acct: TestAccount
+        self, client: httpx.AsyncClient, acct: AccountKeys
     ) -> None:
         created = await create(client, acct.live, create_body("sandbox-exact-0"))
         assert created["contactCount"] == 0
@@ -98,13 +98,13 @@ class TestCreate:
         assert page == {"items": [], "total": 0, "limit": 25, "offset": 0, "hasMore": False}
 
     async def test_captures_at_most_five_pages(
-        self, client: httpx.AsyncClient, acct: TestAccount
+        self, client: httpx.AsyncClient, acct: AccountKeys
     ) -> None:
         created = await create(client, acct.live, create_body("sandbox-exact-200"))
         assert created["contactCount"] == 125
 
     async def test_duplicate_leads_are_stored_once(
-        self, client: httpx.AsyncClient, acct: TestAccount, database: Database
+        self, client: httpx.AsyncClient, acct: AccountKeys, database: Database
     ) -> None:
         created = await create(client, acct.live, create_body("sandbox-duplicates"))
         async with database.transaction() as conn:
@@ -124,7 +124,7 @@ class TestCreate:
 
 class TestContacts:
     async def test_pages_in_stored_order_with_contract_shape(
-        self, client: httpx.AsyncClient, acct: TestAccount
+        self, client: httpx.AsyncClient, acct: AccountKeys
     ) -> None:
         created = await create(client, acct.live, create_body("sandbox-exact-30"))
         url = f"/v1/contacts/lists/{created['id']}/contacts"
@@ -163,7 +163,7 @@ class TestContacts:
         assert isinstance(item["seniority"], list)
 
     async def test_offset_past_the_end_gives_true_total(
-        self, client: httpx.AsyncClient, acct: TestAccount
+        self, client: httpx.AsyncClient, acct: AccountKeys
     ) -> None:
         created = await create(client, acct.live, create_body("sandbox-exact-3"))
         page = await client.get(
@@ -180,7 +180,7 @@ class TestContacts:
         }
 
     async def test_same_person_in_two_lists_shares_base_contact(
-        self, client: httpx.AsyncClient, acct: TestAccount
+        self, client: httpx.AsyncClient, acct: AccountKeys
     ) -> None:
         one = await create(client, acct.live, create_body("sandbox-exact-5"))
         two = await create(client, acct.live, create_body("sandbox-exact-5", name="again"))
@@ -196,7 +196,7 @@ class TestContacts:
 
 class TestListLists:
     async def test_newest_first_with_paging(
-        self, client: httpx.AsyncClient, acct: TestAccount
+        self, client: httpx.AsyncClient, acct: AccountKeys
     ) -> None:
         ids = [
             (await create(client, acct.live, create_body("sandbox-exact-1", name=f"n{i}")))["id"]
@@ -216,7 +216,7 @@ class TestListLists:
 
 class TestGetRenameDelete:
     async def test_get_returns_the_created_list(
-        self, client: httpx.AsyncClient, acct: TestAccount
+        self, client: httpx.AsyncClient, acct: AccountKeys
     ) -> None:
         created = await create(client, acct.live, create_body())
         got = await client.get(f"/v1/contacts/lists/{created['id']}", headers=acct.live)
@@ -224,7 +224,7 @@ class TestGetRenameDelete:
         assert got.json() == created
 
     async def test_rename_moves_updated_at_only(
-        self, client: httpx.AsyncClient, acct: TestAccount
+        self, client: httpx.AsyncClient, acct: AccountKeys
     ) -> None:
         created = await create(client, acct.live, create_body())
         renamed = await client.put(
@@ -239,7 +239,7 @@ class TestGetRenameDelete:
         }
 
     async def test_delete_removes_list_items_and_orphans_only(
-        self, client: httpx.AsyncClient, acct: TestAccount, database: Database
+        self, client: httpx.AsyncClient, acct: AccountKeys, database: Database
     ) -> None:
         shared_a = await create(client, acct.live, create_body("sandbox-exact-5"))
         shared_b = await create(client, acct.live, create_body("sandbox-exact-5", name="b"))
@@ -297,7 +297,7 @@ class TestModesAndAccounts:
 
 
 class TestCredits:
-    async def test_unlimited_account(self, client: httpx.AsyncClient, acct: TestAccount) -> None:
+    async def test_unlimited_account(self, client: httpx.AsyncClient, acct: AccountKeys) -> None:
         response = await client.get("/v1/credits", headers=acct.live)
         assert response.json() == {"remainingCredits": None, "unlimited": True}
 

@@ -137,7 +137,7 @@ async def upsert_base_contacts(
         BaseContact.mode == mode,
         BaseContact.profile_id.in_([row["profile_id"] for row in rows]),
     )
-    return dict((await conn.execute(query)).tuples().all())
+    return {row[0]: row[1] for row in (await conn.execute(query)).all()}
 
 
 async def insert_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:

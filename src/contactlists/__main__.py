@@ -1,0 +1,3 @@
+from contactlists.cli import main
+
+main()

@@ -1,0 +1,118 @@
+"""The operator CLI, run as a user runs it: a subprocess on a real database file."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from contactlists.auth import KEY_PATTERN
+
+CLI = [sys.executable, "-m", "contactlists"]
+
+
+class Cli:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.env = {
+            **os.environ,
+            "CONTACTLISTS_ENV": "development",
+            "CONTACTLISTS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'cli.db'}",
+            "COLUMNS": "200",
+        }
+        self.env.pop("CONTACTLISTS_SECRET_KEY", None)
+
+    def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [*CLI, *args],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if ok:
+            assert result.returncode == 0, result.stderr + result.stdout
+        else:
+            assert result.returncode != 0, result.stdout
+        return result
+
+
+def last_line(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    runner = Cli(tmp_path_factory.mktemp("cli"))
+    runner("migrate")
+    return runner
+
+
+def test_commands_before_migrate_say_to_migrate(tmp_path: Path) -> None:
+    result = Cli(tmp_path)("serve", "--port", "1", ok=False)
+    assert "contactlists migrate" in result.stderr
+
+
+def test_account_create_prints_id_and_refuses_duplicates(cli: Cli) -> None:
+    account_id = last_line(cli("accounts", "create", "acme"))
+    assert re.fullmatch(r"acct_[a-z2-7]{26}", account_id)
+    duplicate = cli("accounts", "create", "acme", ok=False)
+    assert "already exists" in duplicate.stderr
+    listing = cli("accounts", "list").stdout
+    assert account_id in listing and "acme" in listing and "unlimited" in listing
+
+
+def test_account_with_credits(cli: Cli) -> None:
+    cli("accounts", "create", "limited-co", "--credits", "25")
+    assert "limited" in cli("accounts", "list").stdout
+    both = cli("accounts", "create", "x", "--credits", "1", "--unlimited", ok=False)
+    assert "either" in both.stderr
+
+
+def test_keys_lifecycle(cli: Cli) -> None:
+    account_id = last_line(cli("accounts", "create", "keys-co"))
+    live = last_line(cli("keys", "create", "--account", "keys-co"))
+    test = last_line(cli("keys", "create", "--account", account_id, "--test"))
+    assert KEY_PATTERN.fullmatch(live) and live.startswith("sk_live_")
+    assert KEY_PATTERN.fullmatch(test) and test.startswith("sk_test_")
+    listing = cli("keys", "list", "--account", "keys-co").stdout
+    assert live not in listing and test not in listing
+    assert live[:12] in listing and "test" in listing
+    key_id = re.findall(r"key_[a-z2-7]{26}", listing)[0]
+    cli("keys", "revoke", key_id)
+    again = cli("keys", "revoke", key_id, ok=False)
+    assert "No active key" in again.stderr
+
+
+def test_unknown_account_is_a_clear_error(cli: Cli) -> None:
+    for args in (
+        ("keys", "create", "--account", "nobody"),
+        ("keys", "list", "--account", "nobody"),
+        ("connect", "sandbox", "--account", "nobody"),
+    ):
+        result = cli(*args, ok=False)
+        assert "No account with id or name 'nobody'" in result.stderr
+
+
+def test_connect_sandbox(cli: Cli) -> None:
+    cli("accounts", "create", "connected-co")
+    result = cli("connect", "sandbox", "--account", "connected-co")
+    assert "sandbox" in result.stdout
+
+
+def test_demo_mints_a_fresh_key_and_revokes_the_previous(cli: Cli) -> None:
+    first = cli("demo")
+    key_one = last_line(first)
+    assert KEY_PATTERN.fullmatch(key_one)
+    assert "curl" in first.stdout and key_one in first.stdout
+    key_two = last_line(cli("demo"))
+    assert key_two != key_one
+    listing = cli("keys", "list", "--account", "demo").stdout
+    revoked_rows = [line for line in listing.splitlines() if key_one[:12] in line]
+    assert revoked_rows and "UTC" in revoked_rows[0].split("│")[-2]
