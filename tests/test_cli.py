@@ -65,7 +65,9 @@ def test_account_create_prints_id_and_refuses_duplicates(cli: Cli) -> None:
     duplicate = cli("accounts", "create", "acme", ok=False)
     assert "already exists" in duplicate.stderr
     listing = cli("accounts", "list").stdout
-    assert account_id in listing and "acme" in listing and "unlimited" in listing
+    assert account_id in listing
+    assert "acme" in listing
+    assert "unlimited" in listing
 
 
 def test_account_with_credits(cli: Cli) -> None:
@@ -79,11 +81,15 @@ def test_keys_lifecycle(cli: Cli) -> None:
     account_id = last_line(cli("accounts", "create", "keys-co"))
     live = last_line(cli("keys", "create", "--account", "keys-co"))
     test = last_line(cli("keys", "create", "--account", account_id, "--test"))
-    assert KEY_PATTERN.fullmatch(live) and live.startswith("sk_live_")
-    assert KEY_PATTERN.fullmatch(test) and test.startswith("sk_test_")
+    assert KEY_PATTERN.fullmatch(live)
+    assert live.startswith("sk_live_")
+    assert KEY_PATTERN.fullmatch(test)
+    assert test.startswith("sk_test_")
     listing = cli("keys", "list", "--account", "keys-co").stdout
-    assert live not in listing and test not in listing
-    assert live[:12] in listing and "test" in listing
+    assert live not in listing
+    assert test not in listing
+    assert live[:12] in listing
+    assert "test" in listing
     key_id = re.findall(r"key_[a-z2-7]{26}", listing)[0]
     cli("keys", "revoke", key_id)
     again = cli("keys", "revoke", key_id, ok=False)
@@ -110,9 +116,11 @@ def test_demo_mints_a_fresh_key_and_revokes_the_previous(cli: Cli) -> None:
     first = cli("demo")
     key_one = last_line(first)
     assert KEY_PATTERN.fullmatch(key_one)
-    assert "curl" in first.stdout and key_one in first.stdout
+    assert "curl" in first.stdout
+    assert key_one in first.stdout
     key_two = last_line(cli("demo"))
     assert key_two != key_one
     listing = cli("keys", "list", "--account", "demo").stdout
     revoked_rows = [line for line in listing.splitlines() if key_one[:12] in line]
-    assert revoked_rows and "UTC" in revoked_rows[0].split("│")[-2]
+    assert revoked_rows
+    assert "UTC" in revoked_rows[0].split("│")[-2]

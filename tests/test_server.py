@@ -86,7 +86,8 @@ def test_create_read_rename_delete_over_tcp(server: tuple[str, str, str]) -> Non
         assert created.status_code == 201
         list_id = created.json()["id"]
         page = client.get(f"/v1/contacts/lists/{list_id}/contacts", params={"limit": 100})
-        assert page.json()["total"] == 40 and len(page.json()["items"]) == 40
+        assert page.json()["total"] == 40
+        assert len(page.json()["items"]) == 40
         assert client.put(f"/v1/contacts/lists/{list_id}", json={"name": "r"}).json()["name"] == "r"
         assert client.delete(f"/v1/contacts/lists/{list_id}").status_code == 204
         assert client.get(f"/v1/contacts/lists/{list_id}").status_code == 404

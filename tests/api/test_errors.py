@@ -9,7 +9,7 @@ import pytest
 
 from contactlists.lists import service as lists_service
 from tests.api.helpers import assert_error, company, create_body
-from tests.conftest import MakeAccount, Snapshot, AccountKeys
+from tests.conftest import AccountKeys, MakeAccount, Snapshot
 
 LISTS = "/v1/contacts/lists"
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from contactlists.db import Database
 from contactlists.models import BaseContact, ContactListItem
 from tests.api.helpers import assert_error, company, create_body
-from tests.conftest import MakeAccount, AccountKeys
+from tests.conftest import AccountKeys, MakeAccount
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
