@@ -21,8 +21,9 @@ each pinned by a test:
   the legal head of a company in the UK and continental Europe; ownership is
   not implied ("Geschäftsführender Gesellschafter" is PARTNER and CXO).
 - "Head of X" → DIRECTOR, as LinkedIn ranks heads of functions with directors.
-- Staff/Principal/Distinguished/Architect/Chief Scientist → STRATEGIC; "Lead X"
-  and "X Lead" → SENIOR.
+- Staff/Principal/Distinguished/Architect/Chief Scientist → STRATEGIC; "Staff"
+  only on the engineering ladder ("Staff Accountant" → []). "Lead X" and
+  "X Lead" → SENIOR.
 - A plain title ("Software Engineer", "Account Executive") → []: ENTRY needs an
   explicit marker (junior, associate, graduate, entry level), since a bare title
   says nothing about experience.
@@ -32,8 +33,8 @@ each pinned by a test:
 - Not owners or partners: "Product Owner", "Founding Engineer", "HR Business
   Partner", "Partner Manager" (MANAGER), "Partnerships".
 - Someone else's role is not theirs: "Executive Assistant to the CEO" and "CEO's
-  Assistant" → [], "Founder's Associate" → ENTRY, and
-  anything after " at "/"@" names the employer ("Engineer at Founders Fund").
+  Assistant" → [], "Founder's Associate" → ENTRY, and anything after " at " or
+  "@" names the employer ("Engineer at Founders Fund" → []).
 - "Vice Chair" → VP; "Chairman" → CXO; "Gerente General", like "General
   Manager", stays MANAGER.
 """
