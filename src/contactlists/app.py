@@ -69,7 +69,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         }
     }
     envelope_ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema["components"]["schemas"].pop(name, None)
     for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            # FastAPI's default 422 describes its own validation errors; ours are 400s.
+            if "HTTPValidationError" in str(operation["responses"].get("422")):
+                del operation["responses"]["422"]
         if not path.startswith("/v1/"):
             continue
         for operation in operations.values():

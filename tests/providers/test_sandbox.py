@@ -67,10 +67,13 @@ class RecordingProvider:
     def __init__(self) -> None:
         self.inner = SandboxProvider()
         self.starts: list[int] = []
+        self.pages: list[LeadPage] = []  # the pages served, not those that raised
 
     async def fetch_page(self, query: LeadQuery, start: int, count: int) -> LeadPage:
         self.starts.append(start)
-        return await self.inner.fetch_page(query, start, count)
+        page = await self.inner.fetch_page(query, start, count)
+        self.pages.append(page)
+        return page
 
 
 def test_satisfies_the_provider_protocol() -> None:
@@ -276,6 +279,7 @@ FAILURES: list[tuple[str, type[ProviderError]]] = [
     ("rate-limited", UpstreamRateLimited),
     ("session-expired", SessionExpired),
     ("timeout", UpstreamTimeout),
+    ("unknown-company", UnknownCompany),
 ]
 
 
@@ -327,6 +331,37 @@ class TestMagicCompanies:
             await run_search(provider, q, timeout_s=5)
         assert raised.value.company_url == unknown
         assert provider.starts == [0]
+
+    @pytest.mark.parametrize("page", [1, 2, 3, 4, 5])
+    async def test_unknown_company_on_page_n(self, page: int) -> None:
+        provider = RecordingProvider()
+        unknown = f"https://www.linkedin.com/sales/company/sandbox-unknown-company-page-{page}/"
+        q = LeadQuery(
+            (url("sandbox-exact-3"), unknown),
+            job_titles=("Head of Growth",),
+            countries=("FR",),
+            keywords="fintech",
+        )
+        with pytest.raises(UnknownCompany) as raised:
+            await run_search(provider, q, timeout_s=5)
+        assert raised.value.company_url == unknown  # as given, not re-normalised
+        assert provider.starts == [25 * n for n in range(page)]
+        assert len(provider.pages) == page - 1
+        for served in provider.pages:
+            assert len(served.leads) == 25
+            for lead in served.leads:
+                assert lead.title == "Head of Growth"
+                assert lead.headline is not None
+                assert "fintech" in lead.headline
+                assert lead.location is None or lead.location.endswith("France")
+        later = SandboxProvider()
+        for start in range(25 * (page - 1), 125, 25):
+            with pytest.raises(UnknownCompany):
+                await later.fetch_page(q, start, 25)
+
+    async def test_unknown_company_beyond_page_5_is_an_ordinary_company(self) -> None:
+        page = await SandboxProvider().fetch_page(query("sandbox-unknown-company-page-6"), 0, 25)
+        assert page.total == len(company_population("sandbox-unknown-company-page-6"))
 
     @pytest.mark.parametrize(
         ("size", "captured", "pages"),

@@ -27,6 +27,8 @@ from contactlists.providers.countries import SUPPORTED_COUNTRY_CODES, supported_
 
 MISSING_FILTER_MESSAGE = "At least one filter (jobTitles, keywords, or countries) is required"
 
+# Patterns are published in the OpenAPI document, so they stay within the
+# syntax JSON Schema (ECMA-262) and Python share: no named groups, no flags.
 # Printable text: no C0 control characters or DEL (NUL cannot be stored in
 # PostgreSQL, and the rest are never meaningful in a name or a title).
 _NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
@@ -34,7 +36,7 @@ _NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
 _VANITY_CHAR = r"(?:[A-Za-z0-9_.&-]|%[0-9A-Fa-f]{2}|[^\x00-\x7f])"
 COMPANY_URL_PATTERN = (
     r"^(?:[Hh][Tt][Tt][Pp][Ss]?://)?(?:[A-Za-z]{2,3}\.)?[Ll][Ii][Nn][Kk][Ee][Dd][Ii][Nn]\.[Cc][Oo][Mm]"
-    rf"/(?:company/(?P<vanity>{_VANITY_CHAR}{{1,150}})|sales/company/(?P<sales_id>[0-9]{{1,20}}))"
+    rf"/(?:company/({_VANITY_CHAR}{{1,150}})|sales/company/([0-9]{{1,20}}))"
     r"(?:[/?#][^\x00-\x1f\x7f]*)?$"
 )
 _COMPANY_URL_RE = re.compile(COMPANY_URL_PATTERN)
@@ -46,7 +48,7 @@ _COUNTRY_PATTERN = "^(?:{})$".format(
 def normalize_company_url(raw: str) -> str:
     """Canonicalise a company page URL per the contract, or raise a field error."""
     match = _COMPANY_URL_RE.fullmatch(raw)
-    vanity = match.group("vanity") if match else None
+    vanity = match.group(1) if match else None
     if match and vanity is not None:
         try:
             decoded = unquote(vanity, errors="strict").lower()
@@ -55,7 +57,7 @@ def normalize_company_url(raw: str) -> str:
         if decoded and re.fullmatch(r"[\w.&-]+", decoded):
             return f"https://www.linkedin.com/company/{decoded}"
     elif match:
-        return f"https://www.linkedin.com/sales/company/{match.group('sales_id')}"
+        return f"https://www.linkedin.com/sales/company/{match.group(2)}"
     raise PydanticCustomError(
         "invalid_company_url",
         "must be a LinkedIn company page URL such as "

@@ -2,7 +2,7 @@
 
 A company's population is a pure function of its id (the last segment of its
 normalised URL): names come from Faker pools seeded per locale, titles from the
-taxonomy below, countries from the supported-country table, so the same search
+taxonomy in `sandbox_titles`, countries from the supported-country table, so the same search
 always returns the same people (for a given Faker version). Filters really
 filter, so demos and tests behave like a real search. About 5% of companies are
 empty and sizes spread log-uniformly up to 600, so every list size up to the
@@ -13,11 +13,11 @@ Magic company ids, like a payment sandbox's test cards (also in docs/sandbox.md)
 - ``sandbox-upstream-error[-page-N]`` → UpstreamError,
   ``sandbox-rate-limited[-page-N]`` → UpstreamRateLimited(retry_after_s=30),
   ``sandbox-session-expired[-page-N]`` → SessionExpired,
-  ``sandbox-timeout[-page-N]`` → UpstreamTimeout; raised on page N (1-5,
-  default 1: the fetch whose start is (N-1)*count) and every later page; the
-  pages before it are full, everyone on them matching the query.
-- ``sandbox-unknown-company`` → UnknownCompany(company_url=<its URL in the query>)
-  on every page.
+  ``sandbox-timeout[-page-N]`` → UpstreamTimeout,
+  ``sandbox-unknown-company[-page-N]`` → UnknownCompany(company_url=<its URL in
+  the query>); raised on page N (1-5, default 1: the fetch whose start is
+  (N-1)*count) and every later page; the pages before it are full, everyone on
+  them matching the query.
 - ``sandbox-exact-N`` (N 0-500) → exactly N people, all matching the query:
   the first requested job title is their title, their country is one of the
   requested countries, the keywords are in their headline.
@@ -35,12 +35,10 @@ import hashlib
 import math
 import random
 import re
-from bisect import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import accumulate, chain, zip_longest
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 from faker import Faker
@@ -60,6 +58,7 @@ from contactlists.providers.base import (
     UpstreamTimeout,
 )
 from contactlists.providers.countries import supported_countries
+from contactlists.providers.sandbox_titles import draw_title, pick
 
 MAX_POPULATION = 600
 _EMPTY_SHARE = 0.05
@@ -91,102 +90,19 @@ _COUNTRY_WEIGHTS = {
     "AR": 0.8, "CO": 0.8, "CL": 0.6, "NZ": 0.6, "CZ": 0.5, "RO": 0.5, "PH": 0.8, "ID": 0.8,
 }  # fmt: skip
 _OTHER_COUNTRY_WEIGHT = 0.05
-_T = TypeVar("_T")
 
 _MAGIC = re.compile(
-    r"sandbox-(?:(?P<failure>upstream-error|rate-limited|session-expired|timeout)"
-    r"(?:-page-(?P<page>[1-5]))?|exact-(?P<exact>[0-9]|[1-9][0-9]{1,2})"
-    r"|(?P<other>unknown-company|duplicates))"
+    r"sandbox-(?:(?P<failure>upstream-error|rate-limited|session-expired|timeout|unknown-company)"
+    r"(?:-page-(?P<page>[1-5]))?|exact-(?P<exact>[0-9]|[1-9][0-9]{1,2})|duplicates)"
 )
-_FAILURES: dict[str, Callable[[], ProviderError]] = {
-    "upstream-error": lambda: UpstreamError("sandbox: simulated upstream failure"),
-    "rate-limited": lambda: UpstreamRateLimited(retry_after_s=30),
-    "session-expired": lambda: SessionExpired("sandbox: simulated expired session"),
-    "timeout": lambda: UpstreamTimeout("sandbox: simulated timeout"),
+# Each takes the failing company's URL as given in the query.
+_FAILURES: dict[str, Callable[[str], ProviderError]] = {
+    "upstream-error": lambda _: UpstreamError("sandbox: simulated upstream failure"),
+    "rate-limited": lambda _: UpstreamRateLimited(retry_after_s=30),
+    "session-expired": lambda _: SessionExpired("sandbox: simulated expired session"),
+    "timeout": lambda _: UpstreamTimeout("sandbox: simulated timeout"),
+    "unknown-company": lambda url: UnknownCompany(company_url=url),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class _Department:
-    function: str  # as in "Head of <function>"
-    weight: float
-    chief: str
-    roles: tuple[str, ...]  # individual-contributor titles without a level
-    strategic: tuple[str, ...]
-
-
-# Weighted so that individual contributors are common and the C-suite rare.
-_DEPARTMENTS = (
-    _Department("Engineering", 28, "CTO",
-                ("Software Engineer", "Backend Engineer", "Frontend Engineer",
-                 "Full Stack Engineer", "DevOps Engineer", "Site Reliability Engineer",
-                 "Mobile Engineer", "QA Engineer"),
-                ("Staff Software Engineer", "Principal Engineer", "Software Architect",
-                 "Distinguished Engineer")),
-    _Department("Data", 6, "Chief Data Officer",
-                ("Data Scientist", "Data Engineer", "Data Analyst", "Machine Learning Engineer"),
-                ("Staff Data Scientist", "Principal Data Engineer")),
-    _Department("Product", 6, "Chief Product Officer",
-                ("Product Manager", "Product Owner", "Product Analyst"),
-                ("Principal Product Manager",)),
-    _Department("Design", 4, "Chief Design Officer",
-                ("Product Designer", "UX Designer", "UX Researcher", "Visual Designer"),
-                ("Principal Designer", "Staff Product Designer")),
-    _Department("Sales", 18, "Chief Revenue Officer",
-                ("Account Executive", "Sales Development Representative",
-                 "Business Development Representative", "Account Manager", "Sales Engineer"),
-                ("Solutions Architect", "Principal Solutions Consultant")),
-    _Department("Marketing", 8, "CMO",
-                ("Marketing Specialist", "Content Marketing Specialist", "Growth Marketer",
-                 "Product Marketing Manager", "SEO Specialist"),
-                ("Principal Marketing Strategist",)),
-    _Department("Customer Success", 8, "Chief Customer Officer",
-                ("Customer Success Manager", "Support Engineer", "Customer Support Specialist",
-                 "Implementation Consultant"),
-                ("Principal Support Engineer",)),
-    _Department("Finance", 5, "CFO",
-                ("Accountant", "Financial Analyst", "FP&A Analyst", "Payroll Specialist"),
-                ("Principal Financial Analyst",)),
-    _Department("People", 4, "Chief People Officer",
-                ("Recruiter", "Talent Acquisition Partner", "HR Business Partner",
-                 "People Operations Specialist"),
-                ("Principal Recruiter",)),
-    _Department("Operations", 5, "COO",
-                ("Operations Analyst", "Program Manager", "Project Manager",
-                 "Business Operations Specialist"),
-                ("Principal Program Manager",)),
-    _Department("Legal", 2, "General Counsel",
-                ("Legal Counsel", "Paralegal", "Corporate Counsel", "Compliance Analyst"),
-                ("Principal Counsel",)),
-    _Department("IT", 3, "CIO",
-                ("IT Support Specialist", "Systems Administrator", "Network Engineer"),
-                ("IT Architect",)),
-    _Department("Security", 2, "CISO",
-                ("Security Engineer", "Security Analyst"),
-                ("Principal Security Engineer", "Security Architect")),
-)  # fmt: skip
-_DEPARTMENT_WEIGHTS = tuple(accumulate(d.weight for d in _DEPARTMENTS))
-_LEADERS = (
-    "Founder & CEO", "Co-Founder & CTO", "Co-Founder", "Founder", "CEO & Co-Founder",
-    "Managing Partner", "Partner", "Managing Director", "President", "CEO",
-)  # fmt: skip
-_Level = Callable[[random.Random, _Department], str]
-_LEVELS: tuple[tuple[float, _Level], ...] = (
-    (4, lambda r, d: f"{d.function} {r.choice(('Intern', 'Intern', 'Trainee', 'Apprentice'))}"),
-    (10, lambda r, d: f"{r.choice(('Junior', 'Associate', 'Graduate'))} {r.choice(d.roles)}"),
-    (34, lambda r, d: r.choice(d.roles)),
-    (20, lambda r, d: f"{r.choice(('Senior', 'Senior', 'Sr.', 'Lead'))} {r.choice(d.roles)}"),
-    (4, lambda r, d: r.choice(d.strategic)),
-    (13, lambda r, d: r.choice((f"{d.function} Manager", f"Senior {d.function} Manager",
-                                f"Manager, {d.function}"))),
-    (6, lambda r, d: r.choice((f"Director of {d.function}", f"Head of {d.function}",
-                               f"Senior Director, {d.function}", f"{d.function} Director"))),
-    (2.5, lambda r, d: r.choice((f"VP {d.function}", f"VP of {d.function}",
-                                 f"Vice President of {d.function}", f"SVP, {d.function}"))),
-    (0.8, lambda r, d: d.chief),
-    (0.4, lambda r, d: r.choice(_LEADERS)),
-)  # fmt: skip
-_LEVEL_WEIGHTS = tuple(accumulate(weight for weight, _ in _LEVELS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +111,6 @@ class _Magic:
     failing_page: int = 1
     size: int | None = None  # people built to match the query; None: ordinary population
     duplicates: bool = False
-    unknown: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,10 +170,8 @@ class SandboxProvider:
             await asyncio.sleep(self._latency_s)
         for url, company_id in _companies(query).items():
             magic = _magic(company_id)
-            if magic is not None and magic.unknown:
-                raise UnknownCompany(company_url=url)
             if magic is not None and magic.failure and start >= (magic.failing_page - 1) * count:
-                raise _FAILURES[magic.failure]()
+                raise _FAILURES[magic.failure](url)
         people = _results(query)
         search = hashlib.sha256(repr(query).encode()).digest()
         leads = tuple(_lead(person, search) for person in people[start : start + count])
@@ -319,9 +232,7 @@ def _magic(company_id: str) -> _Magic | None:
     if match["exact"]:
         size = int(match["exact"])
         return _Magic(size=size) if size <= _EXACT_MAX else None
-    if match["other"] == "duplicates":
-        return _Magic(size=_DUPLICATES_SIZE, duplicates=True)
-    return _Magic(unknown=True)
+    return _Magic(size=_DUPLICATES_SIZE, duplicates=True)
 
 
 def _matches(person: SandboxPerson, query: LeadQuery) -> bool:
@@ -368,9 +279,7 @@ def _person(
     pool = _pool(_LOCALES.get(country, _FALLBACK_LOCALE))
     first = rng.choice(pool.first_names)
     last = None if rng.random() < _MISSING_SHARE else rng.choice(pool.last_names)
-    title = _pick(rng, _LEVELS, _LEVEL_WEIGHTS)[1](
-        rng, _pick(rng, _DEPARTMENTS, _DEPARTMENT_WEIGHTS)
-    )
+    title = draw_title(rng)
     if overrides and overrides.title:
         title = overrides.title
     headline = rng.choice(("{} at {}", "{} @ {}", "{} | {}")).format(title, company)
@@ -416,12 +325,7 @@ def _lead(person: SandboxPerson, search: bytes) -> Lead:
 
 def _draw_country(rng: random.Random) -> str:
     codes, cumulative = _country_table()
-    return _pick(rng, codes, cumulative)
-
-
-def _pick(rng: random.Random, items: Sequence[_T], cumulative: Sequence[float]) -> _T:
-    """`rng.choices(..., k=1)[0]` without its overhead, which shows at 3 calls a person."""
-    return items[bisect(cumulative, rng.random() * cumulative[-1])]
+    return pick(rng, codes, cumulative)
 
 
 @cache
