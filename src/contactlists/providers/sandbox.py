@@ -8,7 +8,7 @@ filter, so demos and tests behave like a real search. About 5% of companies are
 empty and sizes spread log-uniformly up to 600, so every list size up to the
 125-lead cap occurs.
 
-Magic company ids, like a payment sandbox's test cards (also in docs/sandbox.md):
+Magic company ids, like a payment sandbox's test cards (also in the README):
 
 - ``sandbox-upstream-error[-page-N]`` → UpstreamError,
   ``sandbox-rate-limited[-page-N]`` → UpstreamRateLimited(retry_after_s=30),
