@@ -188,8 +188,8 @@ def demo() -> None:
     key = _run(work)
     base = f"http://{settings.host}:{settings.port}"
     body = (
-        '{"name": "Engineering leads at Stripe", "filters": {"companyLinkedInUrls": '
-        '["https://www.linkedin.com/company/stripe"], "jobTitles": ["Engineering Manager"]}}'
+        '{"name": "Engineers at Stripe", "filters": {"companyLinkedInUrls": '
+        '["https://www.linkedin.com/company/stripe"], "jobTitles": ["Engineer"]}}'
     )
     console.print("Demo account ready (sandbox connection). Try:\n", highlight=False)
     console.print(
