@@ -1,0 +1,322 @@
+"""`make bench`: the service against its baselines, measured side by side in one run.
+
+Every figure is a ratio against something measured in the same run on the same
+machine, so a busy or slow machine moves both sides alike. Servers run one at a
+time (one uvicorn worker, uvloop + httptools) while wrk drives them on the
+other core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from bench.load import LoadResult, run_load
+from bench.seed import Seeded, seed_postgres, seed_sqlite
+from contactlists.migrate import upgrade
+
+SECRET = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+POSTGRES_ADMIN = os.environ.get(
+    "CONTACTLISTS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """Run a server process until the block ends; yields its base URL and pid."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [*command, "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(base + "/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server {command} did not start") from None
+                time.sleep(0.1)
+        yield base, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def app_command() -> list[str]:
+    return [sys.executable, "-m", "contactlists", "serve"]
+
+
+def baseline_command(app: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--log-level",
+        "info",
+    ]
+
+
+def app_env(database_url: str, **extra: str) -> dict[str, str]:
+    return {
+        "CONTACTLISTS_ENV": "production",
+        "CONTACTLISTS_SECRET_KEY": SECRET,
+        "CONTACTLISTS_DATABASE_URL": database_url,
+        "CONTACTLISTS_LOG_LEVEL": "warning",
+        **extra,
+    }
+
+
+class Bench:
+    def __init__(self, seconds: float, workdir: Path) -> None:
+        self.seconds = seconds
+        self.workdir = workdir
+        self.lines: list[str] = []
+
+    def say(self, line: str) -> None:
+        print(line, flush=True)
+        self.lines.append(line)
+
+    def load(self, url: str, key: str) -> LoadResult:
+        headers = {"Authorization": f"Bearer {key}"}
+        run_load(url, headers, seconds=1, connections=32)  # warm-up
+        return run_load(url, headers, seconds=self.seconds, connections=32)
+
+    def reads(
+        self, label: str, database_url: str, seeded: Seeded, reference_env: dict[str, str]
+    ) -> None:
+        list_id = seeded.list_ids[len(seeded.list_ids) // 2]
+        for limit in (25, 100):
+            path = f"/v1/contacts/lists/{list_id}/contacts?limit={limit}"
+            with serving(app_command(), app_env(database_url)) as (base, _):
+                body = httpx.get(
+                    base + path, headers={"Authorization": f"Bearer {seeded.key}"}
+                ).content
+                app = self.load(base + path, seeded.key)
+            body_file = self.workdir / f"body-{limit}.json"
+            body_file.write_bytes(body)
+            with serving(
+                baseline_command("bench.apps:static_app"), {"BENCH_STATIC_BODY": str(body_file)}
+            ) as (base, _):
+                static = self.load(base + path, seeded.key)
+            with serving(baseline_command("bench.apps:reference_app"), reference_env) as (base, _):
+                reference = self.load(base + path, seeded.key)
+            self.say(
+                f"| {label} contacts page, limit {limit} ({len(body) / 1000:.1f} kB) "
+                f"| {app.rps:,.0f} | {static.rps:,.0f} | {reference.rps:,.0f} "
+                f"| {app.rps / static.rps:.2f}× | {app.rps / reference.rps:.2f}× | {app.errors} |"
+            )
+        path = "/v1/contacts/lists?limit=20"
+        with serving(app_command(), app_env(database_url)) as (base, _):
+            body = httpx.get(base + path, headers={"Authorization": f"Bearer {seeded.key}"}).content
+            app = self.load(base + path, seeded.key)
+        body_file = self.workdir / "body-lists.json"
+        body_file.write_bytes(body)
+        with serving(
+            baseline_command("bench.apps:static_app"), {"BENCH_STATIC_BODY": str(body_file)}
+        ) as (base, _):
+            static = self.load(base + path, seeded.key)
+        self.say(
+            f"| {label} lists page, limit 20 ({len(body) / 1000:.1f} kB) | {app.rps:,.0f} "
+            f"| {static.rps:,.0f} | — | {app.rps / static.rps:.2f}× | — | {app.errors} |"
+        )
+
+    def flatness(self, small: Seeded, small_url: str, large: Seeded, large_url: str) -> None:
+        results = []
+        for seeded, url in ((small, small_url), (large, large_url)):
+            path = f"/v1/contacts/lists/{seeded.list_ids[len(seeded.list_ids) // 2]}/contacts"
+            with serving(app_command(), app_env(url)) as (base, _):
+                results.append(self.load(base + path, seeded.key))
+        self.say(
+            f"| p50 / p95, 1M vs 1k contacts | {results[1].p50_ms:.2f} / {results[1].p95_ms:.2f} ms "
+            f"vs {results[0].p50_ms:.2f} / {results[0].p95_ms:.2f} ms "
+            f"| {results[1].p50_ms / results[0].p50_ms:.2f}× p50 |"
+        )
+
+    def memory(self, database_url: str, seeded: Seeded) -> None:
+        path = f"/v1/contacts/lists/{seeded.list_ids[0]}/contacts"
+        headers = {"Authorization": f"Bearer {seeded.key}"}
+
+        def measure(command: list[str], env: dict[str, str]) -> tuple[int, int, int]:
+            with serving(command, env) as (base, pid):
+                idle = _rss_kb(pid)
+                with httpx.Client(base_url=base, headers=headers) as client:
+                    for _ in range(1_000):
+                        client.get(path)
+                    after_1k = _rss_kb(pid)
+                    for _ in range(9_000):
+                        client.get(path)
+                return idle, after_1k, _rss_kb(pid)
+
+        app = measure(app_command(), app_env(database_url))
+        # The bare worker answers with a page of the same size the app served.
+        body_file = self.workdir / "body-25.json"
+        bare = measure(
+            baseline_command("bench.apps:static_app"), {"BENCH_STATIC_BODY": str(body_file)}
+        )
+        self.say(
+            f"| RSS idle / after 1k / after 10k | app {app[0] / 1024:.0f} / {app[1] / 1024:.0f} / "
+            f"{app[2] / 1024:.0f} MiB; bare {bare[0] / 1024:.0f} MiB "
+            f"| idle {app[0] / bare[0]:.2f}× bare, growth 1k→10k {100 * (app[2] - app[1]) / app[1]:+.1f}% |"
+        )
+
+    def creates(self, database_url: str, latency_ms: int) -> None:
+        env = app_env(database_url, CONTACTLISTS_SANDBOX_LATENCY_MS=str(latency_ms))
+        keys = [
+            seed_sqlite_account(database_url, f"create-{n}-{secrets.token_hex(3)}")
+            for n in range(8)
+        ]
+        body = {
+            "name": "bench",
+            "filters": {
+                "companyLinkedInUrls": ["https://www.linkedin.com/company/sandbox-exact-125"],
+                "jobTitles": ["Engineer"],
+            },
+        }
+        ideal = 5 * latency_ms / 1000
+
+        def create(key: str, out: list[float]) -> None:
+            started = time.perf_counter()
+            response = httpx.post(
+                base + "/v1/contacts/lists",
+                json=body,
+                timeout=60,
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            assert response.status_code == 201, response.text
+            out.append(time.perf_counter() - started)
+
+        with serving(app_command(), env) as (base, _):
+            alone: list[float] = []
+            for _ in range(5):
+                create(keys[0], alone)
+            concurrent: list[float] = []
+            threads = [threading.Thread(target=create, args=(key, concurrent)) for key in keys]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        with serving(app_command(), app_env(database_url)) as (base, _):
+            overhead: list[float] = []
+            for _ in range(10):
+                create(keys[0], overhead)
+        self.say(
+            f"| create, L = {latency_ms} ms, 125 leads | alone {statistics.median(alone):.3f} s, "
+            f"8 concurrent max {max(concurrent):.3f} s vs 5 × L = {ideal:.3f} s "
+            f"| {statistics.median(alone) / ideal:.3f}× alone, {max(concurrent) / ideal:.3f}× concurrent |"
+        )
+        self.say(
+            f"| create with L = 0 (validation + write transaction of 125 items + response) "
+            f"| median {1000 * statistics.median(overhead):.1f} ms | — |"
+        )
+
+
+def seed_sqlite_account(database_url: str, name: str) -> str:
+    path = database_url.split("///", 1)[1]
+    return seed_sqlite(path, name, 0).key
+
+
+def migrated_sqlite(workdir: Path, name: str) -> tuple[str, str]:
+    path = workdir / f"{name}.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url)
+    return str(path), url
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(POSTGRES_ADMIN.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10, help="load duration per measurement")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--no-million", action="store_true", help="skip the 1M-contact flatness run"
+    )
+    args = parser.parse_args()
+    bench = Bench(args.seconds, Path(tempfile.mkdtemp(prefix="contactlists-bench-")))
+    bench.say(
+        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"load: wrk -t1 -c32 {args.seconds:g}s per figure"
+    )
+    bench.say(
+        "| measurement | app req/s | static req/s | reference req/s | app ÷ static | app ÷ reference | errors |"
+    )
+    bench.say("|---|---|---|---|---|---|---|")
+    path, url = migrated_sqlite(bench.workdir, "reads")
+    seeded = seed_sqlite(path, "bench", 1_000)
+    bench.reads("SQLite", url, seeded, {"BENCH_SQLITE_PATH": path})
+    if not args.no_postgres:
+        name = f"contactlists_bench_{secrets.token_hex(4)}"
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        try:
+            pg_url = POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+            upgrade(pg_url)
+            pg_seeded = asyncio.run(seed_postgres(pg_url.replace("+asyncpg", ""), "bench", 1_000))
+            bench.reads(
+                "PostgreSQL",
+                pg_url,
+                pg_seeded,
+                {"BENCH_POSTGRES_DSN": pg_url.replace("+asyncpg", "")},
+            )
+        finally:
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    bench.say("")
+    bench.say("| measurement | figures | ratio |")
+    bench.say("|---|---|---|")
+    bench.creates(url, latency_ms=200)
+    if not args.no_million:
+        small_path, small_url = migrated_sqlite(bench.workdir, "small")
+        small = seed_sqlite(small_path, "bench", 8)
+        large_path, large_url = migrated_sqlite(bench.workdir, "large")
+        large = seed_sqlite(large_path, "bench", 8_000)
+        bench.flatness(small, small_url, large, large_url)
+    bench.memory(url, seeded)
+
+
+if __name__ == "__main__":
+    main()
