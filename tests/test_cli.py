@@ -124,3 +124,32 @@ def test_demo_mints_a_fresh_key_and_revokes_the_previous(cli: Cli) -> None:
     revoked_rows = [line for line in listing.splitlines() if key_one[:12] in line]
     assert revoked_rows
     assert "UTC" in revoked_rows[0].split("│")[-2]
+
+
+def test_grant_credits_and_the_ledger(cli: Cli) -> None:
+    cli("accounts", "create", "paying-co", "--credits", "5")
+    assert last_line(cli("accounts", "grant-credits", "paying-co", "10")) == "15"
+    ledger = cli("accounts", "ledger", "paying-co").stdout
+    assert "initial grant" in ledger
+    assert "granted by an operator" in ledger
+    assert ledger.count("grant") >= 4  # two kinds, two reasons
+    assert "Balance 15; held by searches in progress 0." in ledger
+    assert "at least 1" in cli("accounts", "grant-credits", "paying-co", "0", ok=False).stderr
+    cli("accounts", "create", "free-co")
+    unlimited = cli("accounts", "grant-credits", "free-co", "3", ok=False)
+    assert "unlimited" in unlimited.stderr
+    nobody = cli("accounts", "ledger", "nobody", ok=False)
+    assert "No account with id or name 'nobody'" in nobody.stderr
+
+
+def test_purge_reports_what_it_removed(cli: Cli) -> None:
+    result = cli("purge")
+    assert "Deleted 0 expired idempotency record(s)" in result.stdout
+    assert "closed 0 expired credit reservation(s)" in result.stdout
+
+
+def test_several_workers_need_redis(tmp_path: Path) -> None:
+    runner = Cli(tmp_path)
+    runner.env.pop("CONTACTLISTS_REDIS_URL", None)
+    result = runner("serve", "--workers", "2", ok=False)
+    assert "CONTACTLISTS_REDIS_URL" in result.stderr

@@ -2,80 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.api.helpers import create_body
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _cli(env: dict[str, str], cwd: Path, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "contactlists", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return result.stdout.strip().splitlines()[-1]
+from tests.conftest import PostgresDatabase
+from tests.live_server import LiveServer, run_server
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
-    workdir = tmp_path_factory.mktemp("server")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CONTACTLISTS_ENV": "production",
-        "CONTACTLISTS_SECRET_KEY": "a-production-grade-secret-key-0123456789abcdef",
-        "CONTACTLISTS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'e2e.db'}",
-        "CONTACTLISTS_PORT": str(port),
-    }
-    _cli(env, workdir, "migrate")
-    _cli(env, workdir, "accounts", "create", "e2e")
-    _cli(env, workdir, "connect", "sandbox", "--account", "e2e")
-    live = _cli(env, workdir, "keys", "create", "--account", "e2e")
-    test = _cli(env, workdir, "keys", "create", "--account", "e2e", "--test")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "contactlists", "serve"],
-        env=env,
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            raise RuntimeError("server did not start: " + process.stderr.read().decode()[-2000:])
-        time.sleep(0.1)
-    yield base, live, test
-    process.terminate()
-    process.wait(timeout=15)
-    assert process.stderr is not None
-    process.stderr.close()
+def server(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The server on a SQLite file, or on this run's PostgreSQL database, emptied first."""
+    database_url = None
+    if backend == "postgresql":
+        database: PostgresDatabase = request.getfixturevalue("postgres")
+        database.reset_blocking()
+        database_url = database.url
+    with run_server(tmp_path_factory.mktemp("server"), database_url) as live:
+        yield live
 
 
 def test_create_read_rename_delete_over_tcp(server: tuple[str, str, str]) -> None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.responses import Response
 
+from contactlists.connections.router import router as connections_router
 from contactlists.credits.router import router as credits_router
 from contactlists.db import Database
 from contactlists.deps import DatabaseDep, json_response
@@ -24,7 +25,11 @@ from contactlists.errors import (
 from contactlists.handlers import RequestContextMiddleware, install_exception_handlers
 from contactlists.lists.router import router as lists_router
 from contactlists.migrate import ensure_migrated
+from contactlists.providers.linkedin import new_http_client
+from contactlists.ratelimit import Limiter
+from contactlists.readstore import ReadStore, open_read_store
 from contactlists.settings import Settings, get_settings
+from contactlists.shielding import ShieldedWork
 
 API_DESCRIPTION = (
     "Contact lists from LinkedIn Sales Navigator lead searches: a company's LinkedIn page "
@@ -97,14 +102,27 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings.database_url)
+        database = Database.from_settings(settings)
+        limiter = Limiter(settings)
+        shielded = ShieldedWork()
+        http = new_http_client(settings.linkedin_request_timeout_s)
+        reads: ReadStore | None = None
         try:
             if check_migrations:
                 await ensure_migrated(database, settings.database_url)
             app.state.database = database
             app.state.settings = settings
+            app.state.limiter = limiter
+            app.state.shielded = shielded
+            app.state.http = http
+            app.state.reads = reads = await open_read_store(settings)
             yield
         finally:
+            if reads is not None:
+                await reads.close()
+            await shielded.drain()
+            await http.aclose()
+            await limiter.close()
             await database.dispose()
 
     app = FastAPI(
@@ -116,7 +134,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         # The contract: no Content-Type means JSON (explicit non-JSON is a 415).
         strict_content_type=False,
     )
-    routers = (lists_router, credits_router, health_router)
+    routers = (lists_router, credits_router, connections_router, health_router)
     for router in routers:
         app.include_router(router)
     app.state.api_routes = [route for router in routers for route in router.routes]

@@ -6,15 +6,16 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from datetime import timedelta
+from typing import Annotated, Literal, cast
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from contactlists.db import Database
 from contactlists.errors import Unauthenticated
-from contactlists.models import Account, ApiKey, utcnow
+from contactlists.models import ApiKey, utcnow
+from contactlists.readstore import ReadStore
 
 Mode = Literal["live", "test"]
 KEY_PATTERN = re.compile(r"sk_(live|test)_[A-Za-z0-9_-]{43}")
@@ -60,46 +61,34 @@ def bearer_token(request: Request) -> str:
     return token
 
 
-_KEY_LOOKUP = (
-    sa.select(
-        ApiKey.id,
-        ApiKey.account_id,
-        ApiKey.mode,
-        ApiKey.revoked_at,
-        ApiKey.last_used_at,
-        Account.unlimited,
-    )
-    .join(Account, Account.id == ApiKey.account_id)
-    .where(ApiKey.key_hash == sa.bindparam("key_hash"))
-)
-
-
-async def authenticate(database: Database, token: str) -> Principal:
+async def authenticate(database: Database, reads: ReadStore, token: str) -> Principal:
     if not KEY_PATTERN.fullmatch(token):
         raise Unauthenticated(
             "Malformed API key: expected `sk_live_` or `sk_test_` and 43 characters.",
             error_code="INVALID_API_KEY",
         )
-    async with database.transaction() as conn:
-        row = (await conn.execute(_KEY_LOOKUP, {"key_hash": hash_key(token)})).one_or_none()
-    if row is None:
+    key = await reads.key(hash_key(token))
+    if key is None:
         raise Unauthenticated("Unknown API key.", error_code="INVALID_API_KEY")
-    if row.revoked_at is not None:
+    if key.revoked:
         raise Unauthenticated("This API key has been revoked.", error_code="REVOKED_API_KEY")
     now = utcnow()
-    last_used: datetime | None = row.last_used_at
-    if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
         async with database.transaction(write=True) as conn:
             await conn.execute(
-                sa.update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now)
+                sa.update(ApiKey).where(ApiKey.id == key.key_id).values(last_used_at=now)
             )
-    return Principal(row.account_id, row.id, row.mode, row.unlimited)
+    return Principal(key.account_id, key.key_id, cast(Mode, key.mode), key.unlimited)
 
 
-def current_principal(request: Request) -> Principal:
+def principal_of(request: Request) -> Principal:
     """The principal the contract route authenticated before the body was read."""
     principal: Principal = request.state.principal
     return principal
+
+
+async def current_principal(request: Request) -> Principal:
+    return principal_of(request)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

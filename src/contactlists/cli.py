@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import shlex
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from contactlists.accounts import service as accounts
+from contactlists.client_cli import lists_app
 from contactlists.connections import service as connections
-from contactlists.db import Database, DatabaseNotMigrated
+from contactlists.credits import service as credits
+from contactlists.db import AnyRow, Database, DatabaseNotMigrated
+from contactlists.idempotency import service as idempotency
 from contactlists.settings import ConfigurationError, Settings, get_settings
 
 T = TypeVar("T")
@@ -34,6 +38,9 @@ connect_app = typer.Typer(
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(connect_app, name="connect")
+connections_app = typer.Typer(help="Accounts' Sales Navigator connections.", no_args_is_help=True)
+app.add_typer(connections_app, name="connections")
+app.add_typer(lists_app, name="lists")
 
 console = Console()
 errors = Console(stderr=True)
@@ -57,7 +64,7 @@ def _run(work: Callable[[Database], Awaitable[T]]) -> T:
     """Run one operator action on the configured database."""
 
     async def main() -> T:
-        database = Database(_settings().database_url)
+        database = Database.from_settings(_settings())
         try:
             return await work(database)
         finally:
@@ -76,9 +83,11 @@ def _when(moment: datetime | None) -> str:
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
+    from contactlists.db import engine_options
     from contactlists.migrate import upgrade
 
-    upgrade(_settings().database_url)
+    settings = _settings()
+    upgrade(settings.database_url, engine_options(settings))
     console.print("[green]Database migrated.[/green]")
 
 
@@ -109,6 +118,60 @@ def accounts_list() -> None:
         credits = "unlimited" if row.unlimited else "limited"
         table.add_row(row.id, row.name, credits, str(row.active_keys), _when(row.created_at))
     console.print(table)
+
+
+@accounts_app.command("grant-credits")
+def accounts_grant_credits(
+    account: Annotated[str, typer.Argument(help="Account id or name.")],
+    amount: Annotated[int, typer.Argument(help="Credits to add (at least 1).")],
+) -> None:
+    """Add credits to a limited account; prints its new balance on the last line."""
+    balance = _run(lambda db: accounts.grant_credits(db, account, amount))
+    console.print(f"Granted {amount} credits to [bold]{account}[/bold].")
+    print(balance)
+
+
+@accounts_app.command("ledger")
+def accounts_ledger(account: Annotated[str, typer.Argument(help="Account id or name.")]) -> None:
+    """Every credit grant, reservation, settlement and release of an account."""
+
+    async def work(db: Database) -> Sequence[AnyRow]:
+        return await credits.ledger(db, (await accounts.resolve_account(db, account)).id)
+
+    table = Table(
+        "when", "kind", "delta", "held", "balance", "reason", "reservation", "list", "request"
+    )
+    balance = held = 0
+    for row in _run(work):
+        balance += row.delta
+        held += row.held
+        table.add_row(
+            _when(row.created_at),
+            row.kind,
+            f"{row.delta:+d}" if row.delta else "0",
+            f"{row.held:+d}" if row.held else "0",
+            str(balance),
+            row.reason,
+            row.reservation_id or "—",
+            row.list_id or "—",
+            row.request_id or "—",
+        )
+    console.print(table)
+    console.print(f"Balance {balance}; held by searches in progress {held}.")
+
+
+@app.command()
+def purge() -> None:
+    """Delete expired idempotency records and close expired credit reservations."""
+
+    async def work(db: Database) -> tuple[int, int]:
+        return await idempotency.purge(db), await credits.close_expired(db)
+
+    records, reservations = _run(work)
+    console.print(
+        f"Deleted {records} expired idempotency record(s); "
+        f"closed {reservations} expired credit reservation(s)."
+    )
 
 
 @keys_app.command("create")
@@ -171,6 +234,78 @@ def connect_sandbox(account: AccountOption) -> None:
     console.print(f"Account [bold]{name}[/bold] is connected to the sandbox.")
 
 
+def _secret_value(value: str) -> str:
+    """`-` reads the value from a line of stdin, keeping it out of shell history."""
+    return sys.stdin.readline().strip() if value == "-" else value
+
+
+@connect_app.command("linkedin")
+def connect_linkedin(
+    account: AccountOption,
+    li_at: Annotated[str, typer.Option("--li-at", help="The li_at cookie, or - for stdin.")],
+    jsessionid: Annotated[
+        str, typer.Option("--jsessionid", help="The JSESSIONID cookie, or - for stdin.")
+    ],
+) -> None:
+    """Connect an account's Sales Navigator seat: the cookies are verified, then stored
+    encrypted (renews an expired connection)."""
+    from pydantic import ValidationError
+
+    from contactlists.connections.schemas import linkedin_cookies
+    from contactlists.errors import ApiError
+    from contactlists.providers.linkedin import new_http_client
+
+    settings = _settings()
+    try:
+        credentials = linkedin_cookies(_secret_value(li_at), _secret_value(jsessionid))
+    except ValidationError as exc:
+        fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
+        _fail(f"Invalid {fields}: give the cookie's value as the browser shows it.")
+
+    async def work(db: Database) -> str:
+        found = await accounts.resolve_account(db, account)
+        async with new_http_client(settings.linkedin_request_timeout_s) as http:
+            await connections.connect_linkedin(db, settings, http, found.id, credentials)
+        return str(found.name)
+
+    try:
+        name = _run(work)
+    except ApiError as exc:
+        _fail(exc.message)
+    console.print(f"Account [bold]{name}[/bold] is connected to its Sales Navigator seat.")
+
+
+@connections_app.command("show")
+def connections_show(account: AccountOption) -> None:
+    """Show an account's connection (never its credentials); last line: its state."""
+
+    async def work(db: Database) -> dict[str, Any]:
+        found = await accounts.resolve_account(db, account)
+        return await connections.describe(db, found.id)
+
+    shown = _run(work)
+    table = Table("provider", "state", "connected", "last verified", "last error")
+    table.add_row(
+        *(
+            shown[k] or "—"
+            for k in ("provider", "state", "connectedAt", "lastVerifiedAt", "lastError")
+        )
+    )
+    console.print(table)
+    print(shown["state"])
+
+
+@connections_app.command("reencrypt")
+def connections_reencrypt() -> None:
+    """Re-encrypt every stored credential with the current CONTACTLISTS_SECRET_KEY, after
+    which the keys in CONTACTLISTS_OLD_SECRET_KEYS can be dropped."""
+    settings = _settings()
+    done, failed = _run(lambda db: connections.reencrypt_all(db, settings))
+    console.print(f"Re-encrypted {done} connection(s).")
+    if failed:
+        _fail(f"{failed} connection(s) could not be decrypted with the configured keys.")
+
+
 @app.command()
 def demo() -> None:
     """Ensure a `demo` account with a sandbox connection; print a fresh live key."""
@@ -215,6 +350,11 @@ def serve(
     from contactlists.migrate import ensure_migrated
 
     settings = _settings()
+    if workers > 1 and not settings.redis_url:
+        _fail(
+            f"--workers {workers} needs CONTACTLISTS_REDIS_URL: without Redis each worker "
+            "would keep rate limits of its own, multiplying every budget by the workers."
+        )
     _run(lambda db: ensure_migrated(db, settings.database_url))
     uvicorn.run(
         "contactlists.app:create_app",

@@ -10,17 +10,32 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+if TYPE_CHECKING:
+    from contactlists.settings import Settings
+
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The defaults of the `CONTACTLISTS_DB_*` settings, for callers without settings.
+DEFAULT_POOL_SIZE = 10
+DEFAULT_POOL_TIMEOUT_S = 10.0
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 # Execution option naming the BEGIN statement a SQLite transaction starts with.
 _SQLITE_BEGIN = "contactlists_sqlite_begin"
+
+
+def upsert_insert(conn: AsyncConnection, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that takes `ON CONFLICT` clauses, which only the dialects' own have."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 class DatabaseNotMigrated(Exception):
@@ -50,7 +65,28 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get(_SQLITE_BEGIN, "BEGIN"))
 
 
-def create_engine(database_url: str) -> AsyncEngine:
+class EngineOptions(TypedDict, total=False):
+    pool_size: int
+    pool_timeout_s: float
+    statement_timeout_ms: int
+
+
+def engine_options(settings: Settings) -> EngineOptions:
+    return {
+        "pool_size": settings.db_pool_size,
+        "pool_timeout_s": settings.db_pool_timeout_s,
+        "statement_timeout_ms": settings.db_statement_timeout_ms,
+    }
+
+
+def create_engine(
+    database_url: str,
+    *,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    pool_timeout_s: float = DEFAULT_POOL_TIMEOUT_S,
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+) -> AsyncEngine:
+    """An engine for the URL; the pool and statement options apply to PostgreSQL only."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -58,18 +94,34 @@ def create_engine(database_url: str) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=8, max_overflow=8)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    if url.get_driver_name() == "asyncpg":
+        # A new connection gets the pool's wait too (asyncpg would give it 60 s).
+        connect_args["timeout"] = pool_timeout_s
+        connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=pool_timeout_s,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
 
 
 class Database:
-    def __init__(self, database_url: str) -> None:
-        self.engine = create_engine(database_url)
+    def __init__(self, database_url: str, **options: Unpack[EngineOptions]) -> None:
+        self.engine = create_engine(database_url, **options)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_engine = (
             self.engine.execution_options(**{_SQLITE_BEGIN: "BEGIN IMMEDIATE"})
             if self.is_sqlite
             else self.engine
         )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(settings.database_url, **engine_options(settings))
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = False) -> AsyncIterator[AsyncConnection]:

@@ -116,7 +116,7 @@ class NotAcceptable(ApiError):
     code = "NOT_ACCEPTABLE"
     error_code = "NOT_ACCEPTABLE"
     error_action = "FIX_REQUEST"
-    description = "`Accept` explicitly excludes JSON."
+    description = "`Accept` excludes every media type the endpoint produces."
 
 
 class Conflict(ApiError):
@@ -126,6 +126,12 @@ class Conflict(ApiError):
     error_code = "IDEMPOTENCY_CONFLICT"
     error_action = "FIX_REQUEST"
     description = "The Idempotency-Key was used with another body, or is still running."
+
+
+class IdempotencyInProgress(Conflict):
+    code = "IDEMPOTENCY_IN_PROGRESS"
+    error_code = "IDEMPOTENCY_IN_PROGRESS"
+    error_action = "RETRY_LATER"
 
 
 class PayloadTooLarge(ApiError):
@@ -196,6 +202,12 @@ class ServiceUnavailable(UpstreamUnavailable):
     type = "UNAVAILABLE"
     code = "SERVICE_UNAVAILABLE"
     error_code = "SERVICE_UNAVAILABLE"
+
+
+class ConnectionBusy(UpstreamUnavailable):
+    code = "CONNECTION_BUSY"
+    error_code = "CONNECTION_BUSY"
+    description = "Another search on the Sales Navigator seat did not finish in time."
 
 
 class UpstreamTimedOut(ApiError):

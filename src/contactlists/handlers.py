@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
+import asyncpg
 import sqlalchemy.exc
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -28,6 +30,7 @@ from contactlists.errors import (
     ValidationFailed,
     render_error,
 )
+from contactlists.ratelimit import RequestLimits
 
 logger = logging.getLogger("contactlists")
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -38,6 +41,11 @@ _ERROR_CODES_BY_TYPE = {
     "invalid_company_url": "INVALID_COMPANY_URL",
     "unsupported_country": "UNSUPPORTED_COUNTRY",
 }
+# PostgreSQL SQLSTATE classes that mean "the database cannot serve now, retry":
+# connection exception, invalid authorization, unknown database, insufficient
+# resources (too many connections) and operator intervention (statement timeout,
+# shutdown, starting up).
+_UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "28", "3D", "53", "57"})
 _SECURITY_HEADERS = (
     ("cache-control", "no-store"),
     ("x-content-type-options", "nosniff"),
@@ -84,6 +92,16 @@ def validation_failure(errors: Sequence[Any]) -> ValidationFailed:
     return ValidationFailed(message, error_code=codes[first], fields=fields)
 
 
+def _database_unavailable(exc: Exception) -> bool:
+    """An outage to retry (503), or a bug (the last-resort 500)?"""
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and not isinstance(
+        exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError
+    ):
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return isinstance(sqlstate, str) and sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
+    return True
+
+
 def _allowed_methods(request: Request) -> list[str]:
     """Every method any route serves on this path (Starlette names only the first's)."""
     path = request.url.path
@@ -126,6 +144,8 @@ def install_exception_handlers(app: FastAPI, *, debug: bool) -> None:
         return render_error(error, _request_id(request), debug=debug)
 
     async def on_database_unavailable(request: Request, exc: Exception) -> Response:
+        if not _database_unavailable(exc):
+            raise exc  # a bug, not an outage: the last-resort 500
         logger.warning("database unavailable: %s", type(exc).__name__)
         error = ServiceUnavailable(
             "The database is unavailable; retry shortly.",
@@ -137,11 +157,23 @@ def install_exception_handlers(app: FastAPI, *, debug: bool) -> None:
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_exception)
+    # asyncpg reports an unreachable server as a bare OSError (refused,
+    # TimeoutError, DNS failure) and a server that refuses the session or
+    # cancels a statement as a DBAPIError carrying its SQLSTATE.
+    # The raw read path (readstore) raises its drivers' own errors.
+    raw_driver_unavailable = (
+        sqlite3.OperationalError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.exceptions.QueryCanceledError,
+        asyncpg.exceptions.TooManyConnectionsError,
+        asyncpg.exceptions.CannotConnectNowError,
+    )
     for unavailable in (
-        sqlalchemy.exc.OperationalError,
-        sqlalchemy.exc.InterfaceError,
+        sqlalchemy.exc.DBAPIError,
         sqlalchemy.exc.TimeoutError,
-        ConnectionError,
+        OSError,
+        *raw_driver_unavailable,
     ):
         app.add_exception_handler(unavailable, on_database_unavailable)
 
@@ -169,7 +201,8 @@ class RequestContextMiddleware:
         request_id = (
             incoming if incoming and REQUEST_ID_PATTERN.fullmatch(incoming) else str(uuid.uuid4())
         )
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         started = False
 
         async def send_with_headers(message: Message) -> None:
@@ -180,6 +213,9 @@ class RequestContextMiddleware:
                 headers["x-request-id"] = request_id
                 for name, value in _SECURITY_HEADERS:
                     headers[name] = value
+                limits: RequestLimits | None = state.get("rate_limits")
+                if limits is not None:
+                    headers.update(limits.headers())
             await send(message)
 
         try:

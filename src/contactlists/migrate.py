@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
-from contactlists.db import Database, DatabaseNotMigrated
+from contactlists.db import Database, DatabaseNotMigrated, EngineOptions
 
 
 def alembic_config(database_url: str) -> Config:
@@ -21,8 +21,11 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url), "head")
+def upgrade(database_url: str, options: EngineOptions | None = None) -> None:
+    """Migrate to head; `options` (pool, statement timeout) reach the engine env.py builds."""
+    config = alembic_config(database_url)
+    config.attributes["engine_options"] = options or {}
+    command.upgrade(config, "head")
 
 
 async def ensure_migrated(database: Database, database_url: str) -> None:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -29,6 +28,17 @@ def new_id(prefix: str) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def rfc3339(moment: datetime | str) -> str:
+    """The contract's timestamps: UTC, whole seconds, `Z` suffix.
+
+    Also takes SQLite's stored text (`YYYY-MM-DD HH:MM:SS.ffffff`, always UTC),
+    which the raw read path gets without a parse.
+    """
+    if isinstance(moment, str):
+        return f"{moment[:10]}T{moment[11:19]}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -53,7 +63,14 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+# Plain `json`, not `jsonb`, on PostgreSQL: it keeps keys in the order written,
+# and `filters` is echoed in the contract's key order.
+JSONType = sa.JSON()
+# Ids are opaque lower-case ASCII ordered byte-wise (`created_at DESC, id DESC`):
+# SQLite compares BINARY, and "C" keeps PostgreSQL off the database's locale.
+IdType = sa.String(40).with_variant(sa.String(40, collation="C"), "postgresql")
+# Upstream profile ids order row locks (lists/repository.py), as Python sorts them.
+ProfileIdType = sa.String(128).with_variant(sa.String(128, collation="C"), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -64,7 +81,7 @@ class Base(DeclarativeBase):
 class Account(Base):
     __tablename__ = "accounts"
 
-    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdType, primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     unlimited: Mapped[bool] = mapped_column(sa.Boolean)
     created_at: Mapped[datetime]
@@ -74,7 +91,7 @@ class ApiKey(Base):
     __tablename__ = "api_keys"
     __table_args__ = (sa.CheckConstraint("mode IN ('live', 'test')", name="mode"),)
 
-    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdType, primary_key=True)
     account_id: Mapped[str] = mapped_column(
         sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
@@ -114,7 +131,7 @@ class ContactList(Base):
         ),
     )
 
-    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdType, primary_key=True)
     account_id: Mapped[str] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"))
     mode: Mapped[str] = mapped_column(sa.String(8))
     name: Mapped[str] = mapped_column(sa.String(200))
@@ -131,10 +148,10 @@ class BaseContact(Base):
     __tablename__ = "base_contacts"
     __table_args__ = (sa.UniqueConstraint("account_id", "mode", "profile_id"),)
 
-    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdType, primary_key=True)
     account_id: Mapped[str] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"))
     mode: Mapped[str] = mapped_column(sa.String(8))
-    profile_id: Mapped[str] = mapped_column(sa.String(128))
+    profile_id: Mapped[str] = mapped_column(ProfileIdType)
     profile_urn: Mapped[str | None] = mapped_column(sa.Text)
     first_name: Mapped[str | None] = mapped_column(sa.Text)
     last_name: Mapped[str | None] = mapped_column(sa.Text)
@@ -154,7 +171,7 @@ class ContactListItem(Base):
     __tablename__ = "contact_list_items"
     __table_args__ = (sa.UniqueConstraint("list_id", "position"),)
 
-    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(IdType, primary_key=True)
     list_id: Mapped[str] = mapped_column(sa.ForeignKey("contact_lists.id", ondelete="CASCADE"))
     position: Mapped[int]
     base_contact_id: Mapped[str] = mapped_column(sa.ForeignKey("base_contacts.id"), index=True)
@@ -172,9 +189,26 @@ class ContactListItem(Base):
 
 
 class CreditLedgerEntry(Base):
-    """Every change to an account's credits; the balance is their sum."""
+    """Every change to an account's credits: the balance is the sum of `delta`,
+    the credits held by reservations the sum of `held`.
+
+    A `reserve` row holds credits (`held` > 0) until it expires or a `settle` or
+    `release` row with the same `reservation_id` gives them back (`held` < 0);
+    `closed_at` on the reserve row marks that, so open reservations are found
+    through a small partial index instead of a scan of the account's history.
+    """
 
     __tablename__ = "credit_ledger"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('grant', 'reserve', 'settle', 'release')", name="kind"),
+        sa.Index(
+            "ix_credit_ledger_open_reservations",
+            "account_id",
+            "expires_at",
+            sqlite_where=sa.text("kind = 'reserve' AND closed_at IS NULL"),
+            postgresql_where=sa.text("kind = 'reserve' AND closed_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     account_id: Mapped[str] = mapped_column(
@@ -183,6 +217,64 @@ class CreditLedgerEntry(Base):
     kind: Mapped[str] = mapped_column(sa.String(16))
     delta: Mapped[int]
     reason: Mapped[str] = mapped_column(sa.Text)
-    list_id: Mapped[str | None] = mapped_column(sa.String(40))
+    list_id: Mapped[str | None] = mapped_column(IdType)
     request_id: Mapped[str | None] = mapped_column(sa.String(128))
     created_at: Mapped[datetime]
+    held: Mapped[int] = mapped_column(default=0)
+    reservation_id: Mapped[str | None] = mapped_column(IdType, index=True)
+    expires_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class SeatLock(Base):
+    """The one LinkedIn search running on a seat, across all workers; expires on its own."""
+
+    __tablename__ = "sales_navigator_seat_locks"
+
+    account_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder: Mapped[str] = mapped_column(sa.String(40))
+    expires_at: Mapped[datetime]
+
+
+class SeatPageUsage(Base):
+    """Lead-search pages a seat requested on one UTC day (`YYYY-MM-DD`)."""
+
+    __tablename__ = "sales_navigator_page_usage"
+
+    account_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    pages: Mapped[int]
+
+
+class LinkedInCompany(Base):
+    """A company page's vanity name and its LinkedIn id, which never changes."""
+
+    __tablename__ = "linkedin_companies"
+
+    universal_name: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    company_id: Mapped[str] = mapped_column(sa.String(20))
+    resolved_at: Mapped[datetime]
+
+
+class IdempotencyRecord(Base):
+    """A create's `Idempotency-Key`: claimed while it runs, then its stored 201."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (sa.CheckConstraint("state IN ('in_progress', 'completed')", name="state"),)
+
+    account_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    mode: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    state: Mapped[str] = mapped_column(sa.String(16))
+    response_status: Mapped[int | None]
+    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    list_id: Mapped[str | None] = mapped_column(IdType)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

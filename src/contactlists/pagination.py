@@ -20,6 +20,14 @@ class PageParams:
     offset: int
 
 
+def invalid_query_parameter(name: str, problem: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"validation failed for '{name}': {problem}",
+        error_code="INVALID_QUERY_PARAMETER",
+        fields=[FieldError(name, problem)],
+    )
+
+
 def _parse(request: Request, name: str, default: int, low: int, high: int) -> int:
     values = request.query_params.getlist(name)
     if not values:
@@ -30,11 +38,7 @@ def _parse(request: Request, name: str, default: int, low: int, high: int) -> in
     elif not _INTEGER.fullmatch(values[0]) or not low <= int(values[0]) <= high:
         problem = f"'{name}' must be an integer from {low} to {high}"
     if problem:
-        raise ValidationFailed(
-            f"validation failed for '{name}': {problem}",
-            error_code="INVALID_QUERY_PARAMETER",
-            fields=[FieldError(name, problem)],
-        )
+        raise invalid_query_parameter(name, problem)
     return int(values[0])
 
 

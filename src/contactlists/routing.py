@@ -2,9 +2,10 @@
 
 FastAPI reads and validates a body before it resolves dependencies, which would
 answer a malformed body before a missing key. `ContractRoute` runs the checks
-that must come first — auth, then `Accept`, then the body's size, media type
-and JSON syntax — before handing the request to FastAPI's own handler, which
-then validates the parsed body against the route's model.
+that must come first — auth, then the account's rate limit (or, when auth fails,
+the client address's), then `Accept`, then the body's size, media type and JSON
+syntax — before handing the request to FastAPI's own handler, which then
+validates the parsed body against the route's model.
 """
 
 from __future__ import annotations
@@ -22,21 +23,31 @@ from contactlists.errors import (
     FieldError,
     NotAcceptable,
     PayloadTooLarge,
+    Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
 )
+from contactlists.ratelimit import Budget, RequestLimits, client_address
+from contactlists.settings import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
-_JSON_RANGES = ("*/*", "application/*", "application/json")
+JSON_MEDIA_TYPE = "application/json"
 
 
-def _accepts_json(accept: str | None) -> bool:
-    """False only when `Accept` is present and every range it lists excludes JSON."""
+def _matches(media_range: str, produced: frozenset[str]) -> bool:
+    if media_range == "*/*" or media_range in produced:
+        return True
+    kind, _, subtype = media_range.partition("/")
+    return subtype == "*" and any(media.startswith(kind + "/") for media in produced)
+
+
+def _acceptable(accept: str | None, produced: frozenset[str]) -> bool:
+    """False only when `Accept` is present and every range it lists excludes `produced`."""
     if not accept or not accept.strip():
         return True
     for part in accept.split(","):
         media, *params = (p.strip() for p in part.split(";"))
-        if media.lower() not in _JSON_RANGES:
+        if not _matches(media.lower(), produced):
             continue
         quality = next((p[2:] for p in params if p.lower().startswith("q=")), "1")
         try:
@@ -90,21 +101,72 @@ async def load_json_object(request: Request) -> None:
     request._json = parsed
 
 
+async def _admit(request: Request) -> None:
+    """Authenticate, then spend the account's request budget.
+
+    A request that fails authentication spends its client address's budget
+    instead, and gets its 401 only while that budget lasts.
+    """
+    limits = RequestLimits(request.app.state.limiter)
+    request.state.rate_limits = limits
+    try:
+        principal = await authenticate(
+            request.app.state.database, request.app.state.reads, bearer_token(request)
+        )
+    except Unauthenticated:
+        settings: Settings = request.app.state.settings
+        address = client_address(
+            request.client.host if request.client else None,
+            request.headers.getlist("x-forwarded-for"),
+            settings.trusted_proxies,
+        )
+        await limits.spend(Budget.UNAUTHENTICATED, address)
+        raise
+    request.state.principal = principal
+    await limits.spend(Budget.REQUESTS, principal.account_id)
+
+
 class ContractRoute(APIRoute):
-    """An authenticated API route whose early checks follow the contract's order."""
+    """An authenticated API route whose early checks follow the contract's order.
+
+    A *direct* endpoint — one whose only parameters are the `Request` and the
+    path's own string parameters, returning a `Response` — is called straight
+    from here: FastAPI has nothing to inject, validate or serialise for it, and
+    skipping its per-request machinery is a large share of a hot read's cost.
+    """
+
+    def _is_direct(self) -> bool:
+        dependant = self.dependant
+        return (
+            dependant.request_param_name is not None
+            and not dependant.dependencies
+            and not (dependant.query_params or dependant.header_params)
+            and not (dependant.cookie_params or dependant.body_params)
+            and all(param.field_info.annotation is str for param in dependant.path_params)
+        )
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+        handler = self._direct_handler() if self._is_direct() else super().get_route_handler()
         has_body = self.body_field is not None
+        # Errors are always JSON; a route may also produce what its 200 declares.
+        produced = frozenset({JSON_MEDIA_TYPE, *self.responses.get(200, {}).get("content", {})})
 
         async def contract_handler(request: Request) -> Response:
-            request.state.principal = await authenticate(
-                request.app.state.database, bearer_token(request)
-            )
-            if not _accepts_json(request.headers.get("accept")):
-                raise NotAcceptable("This API only produces application/json.")
+            await _admit(request)
+            if not _acceptable(request.headers.get("accept"), produced):
+                raise NotAcceptable(f"This endpoint produces only {', '.join(sorted(produced))}.")
             if has_body:
                 await load_json_object(request)
             return await handler(request)
 
         return contract_handler
+
+    def _direct_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint = self.endpoint
+        request_name = self.dependant.request_param_name or "request"
+
+        async def direct(request: Request) -> Response:
+            response: Response = await endpoint(**{request_name: request}, **request.path_params)
+            return response
+
+        return direct

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import enum
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from limits import parse as parse_rate_limit
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 VAR_DIR = Path("var")
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{VAR_DIR / 'contactlists.db'}"
 SECRET_KEY_FILE = VAR_DIR / "secret_key"
 # A placeholder someone may copy from the docs; never accepted in production.
 INSECURE_SECRET_KEYS = frozenset({"", "changeme", "change-me", "secret", "development"})
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Environment(enum.StrEnum):
@@ -32,6 +36,10 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.PRODUCTION
     database_url: str = DEFAULT_DATABASE_URL
+    # PostgreSQL only: SQLite keeps its own pool and busy timeout (see db.py).
+    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_timeout_s: float = Field(default=10.0, gt=0)
+    db_statement_timeout_ms: int = Field(default=30_000, ge=0)
     secret_key: SecretStr = SecretStr("")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -40,6 +48,46 @@ class Settings(BaseSettings):
     search_timeout_s: float = Field(default=90.0, gt=0)
     sandbox_latency_ms: int = Field(default=0, ge=0)
     credits_per_page: int = Field(default=1, ge=0)
+    # Rate-limit budgets in the `limits` notation (`600/minute`, `10 per second`).
+    rate_limit: str = "600/minute"
+    create_rate_limit: str = "20/minute"
+    unauthenticated_rate_limit: str = "60/minute"
+    redis_url: str | None = None
+    redis_key_prefix: str = Field(default="contactlists", min_length=1)
+    # Comma-separated IPs or CIDRs whose X-Forwarded-For is believed.
+    trusted_proxies: Annotated[tuple[IPNetwork, ...], NoDecode] = ()
+    # Comma-separated earlier secret keys: stored credentials still decrypt with them.
+    old_secret_keys: SecretStr = SecretStr("")
+    search_lock_wait_s: float = Field(default=30.0, ge=0)
+    # The only way to point the LinkedIn provider elsewhere (tests: a local fake).
+    linkedin_base_url: str = Field(
+        default="https://www.linkedin.com", pattern=r"^https?://[^\s/?#@]+/?$"
+    )
+    linkedin_daily_pages: int = Field(default=100, ge=5)
+    linkedin_page_delay_ms: int = Field(default=1500, ge=0)
+    linkedin_retry_backoff_ms: int = Field(default=500, ge=0)
+    linkedin_request_timeout_s: float = Field(default=20.0, gt=0)
+
+    @field_validator("rate_limit", "create_rate_limit", "unauthenticated_rate_limit")
+    @classmethod
+    def _parsable_rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)
+        return value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _blank_redis_url_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return tuple(
+            ipaddress.ip_network(item, strict=False) if isinstance(item, str) else item
+            for item in value
+        )
 
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> Settings:
@@ -55,6 +103,10 @@ class Settings(BaseSettings):
         if not key:
             self.secret_key = SecretStr(_development_secret_key())
         return self
+
+    @property
+    def previous_secret_keys(self) -> list[str]:
+        return [k.strip() for k in self.old_secret_keys.get_secret_value().split(",") if k.strip()]
 
     @property
     def is_sqlite(self) -> bool:

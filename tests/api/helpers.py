@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
+
+from contactlists.providers.base import LeadPage, LeadQuery
+from contactlists.providers.sandbox import SandboxProvider
 
 ERROR_KEYS = {
     "type",
@@ -65,3 +69,17 @@ def assert_error(
     if status != 400:
         assert error["fields"] == []
     return dict(error)
+
+
+def count_searches(monkeypatch: pytest.MonkeyPatch) -> list[LeadQuery]:
+    """Record every upstream search the sandbox runs (its first page's fetch)."""
+    searches: list[LeadQuery] = []
+    original = SandboxProvider.fetch_page
+
+    async def counting(self: SandboxProvider, query: LeadQuery, start: int, count: int) -> LeadPage:
+        if start == 0:
+            searches.append(query)
+        return await original(self, query, start, count)
+
+    monkeypatch.setattr(SandboxProvider, "fetch_page", counting)
+    return searches

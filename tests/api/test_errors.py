@@ -391,6 +391,7 @@ class TestAuth:
             ("PUT", f"{LISTS}/{list_id}"),
             ("DELETE", f"{LISTS}/{list_id}"),
             ("GET", f"{LISTS}/{list_id}/contacts"),
+            ("GET", f"{LISTS}/{list_id}/export"),
             ("GET", "/v1/credits"),
         ]:
             response = await client.request(method, path, headers=headers, json={"name": "x"})
@@ -426,6 +427,7 @@ class TestNotFound:
         for response in (
             await client.get(missing, headers=acct.live),
             await client.get(missing + "/contacts", headers=acct.live),
+            await client.get(missing + "/export", headers=acct.live),
             await client.put(missing, json={"name": "x"}, headers=acct.live),
             await client.delete(missing, headers=acct.live),
         ):

@@ -16,6 +16,7 @@ OPERATIONS = {
     ("put", "/v1/contacts/lists/{listId}"): "renameContactList",
     ("delete", "/v1/contacts/lists/{listId}"): "deleteContactList",
     ("get", "/v1/contacts/lists/{listId}/contacts"): "listContacts",
+    ("get", "/v1/contacts/lists/{listId}/export"): "exportContacts",
     ("get", "/v1/credits"): "getCredits",
 }
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from contactlists.db import Database
+from contactlists.models import ContactList
+from contactlists.readstore import open_read_store
+from contactlists.settings import Settings
 from tests.api.helpers import assert_error, company, create_body
-from tests.conftest import AccountKeys, MakeAccount, Snapshot
+from tests.conftest import AccountKeys, MakeAccount, Snapshot, postgresql_only
 
 LISTS = "/v1/contacts/lists"
 FAULTS = [
@@ -96,13 +104,71 @@ class TestUpstreamFaults:
 
 class TestDatabaseUnavailable:
     async def test_unreachable_database_is_503(
-        self, client: httpx.AsyncClient, acct: AccountKeys, app: object, tmp_path: Path
+        self,
+        client: httpx.AsyncClient,
+        acct: AccountKeys,
+        app: object,
+        backend: str,
+        tmp_path: Path,
+        settings: Settings,
     ) -> None:
-        # A directory is not a database file: every connection attempt fails.
-        app.state.database = Database(f"sqlite+aiosqlite:///{tmp_path}")  # type: ignore[attr-defined]
+        # SQLite: a directory is not a database file. PostgreSQL: nothing listens on port 1.
+        # Either way every connection attempt fails.
+        unreachable = (
+            f"sqlite+aiosqlite:///{tmp_path}"
+            if backend == "sqlite"
+            else "postgresql+asyncpg://postgres@127.0.0.1:1/contactlists"
+        )
+        app.state.database = Database(unreachable)  # type: ignore[attr-defined]
+        app.state.reads = await open_read_store(  # type: ignore[attr-defined]
+            settings.model_copy(update={"database_url": unreachable})
+        )
         response = await client.get(LISTS, headers=acct.live)
         error = assert_error(response, 503, "SERVICE_UNAVAILABLE")
         assert error["type"] == "UNAVAILABLE"
         assert response.headers["retry-after"] == "1"
         ready = await client.get("/readyz")
         assert ready.status_code == 503
+
+    @postgresql_only  # SQLite's counterpart, its 10 s busy timeout, is too slow to test
+    async def test_statement_timeout_is_503(
+        self, client: httpx.AsyncClient, acct: AccountKeys, app: object, database_url: str
+    ) -> None:
+        created = await client.post(LISTS, json=create_body("sandbox-exact-3"), headers=acct.live)
+        list_id = created.json()["id"]
+        impatient = Database(database_url, statement_timeout_ms=200)
+        app.state.database = impatient  # type: ignore[attr-defined]
+        blocker = create_async_engine(database_url, poolclass=NullPool)
+        try:
+            async with blocker.begin() as conn:
+                # Hold the list's row lock: the rename waits for it past its timeout.
+                await conn.execute(
+                    sa.select(ContactList.id).where(ContactList.id == list_id).with_for_update()
+                )
+                response = await client.put(
+                    f"{LISTS}/{list_id}", json={"name": "late"}, headers=acct.live
+                )
+        finally:
+            await blocker.dispose()
+            await impatient.dispose()
+        error = assert_error(response, 503, "SERVICE_UNAVAILABLE")
+        assert response.headers["retry-after"] == "1"
+        assert error["errorAction"] == "RETRY_LATER"
+
+    @postgresql_only
+    async def test_silent_server_is_503_within_the_pool_timeout(
+        self, client: httpx.AsyncClient, acct: AccountKeys, app: object
+    ) -> None:
+        # A port that takes connections and never says a word, like a wedged server.
+        with socket.create_server(("127.0.0.1", 0)) as silent:
+            port = silent.getsockname()[1]
+            wedged = Database(
+                f"postgresql+asyncpg://postgres@127.0.0.1:{port}/x", pool_timeout_s=0.3
+            )
+            app.state.database = wedged  # type: ignore[attr-defined]
+            started = time.monotonic()
+            response = await client.put(f"{LISTS}/cl_x", json={"name": "n"}, headers=acct.live)
+            elapsed = time.monotonic() - started
+            await wedged.dispose()
+        assert_error(response, 503, "SERVICE_UNAVAILABLE")
+        assert elapsed < 5

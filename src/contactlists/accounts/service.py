@@ -85,3 +85,17 @@ async def revoke_key(database: Database, key_id: str) -> None:
     async with database.transaction(write=True) as conn:
         if await repository.revoke_keys(conn, utcnow(), key_id=key_id) == 0:
             raise OperatorError(f"No active key with id {key_id!r}.")
+
+
+async def grant_credits(database: Database, id_or_name: str, amount: int) -> int:
+    """Add credits to a limited account; returns its new balance."""
+    if amount < 1:
+        raise OperatorError("The number of credits to grant must be at least 1.")
+    account = await resolve_account(database, id_or_name)
+    if account.unlimited:
+        raise OperatorError(
+            f"Account {account.name!r} is unlimited: it is never charged, so credits do not apply."
+        )
+    async with database.transaction(write=True) as conn:
+        await credits.grant(conn, account.id, amount, "granted by an operator")
+        return await credits.balance(conn, account.id)

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contactlists.db import AnyRow
+from contactlists.db import AnyRow, upsert_insert
 from contactlists.models import SalesNavigatorConnection as Connection
 
 _COLUMNS = (
@@ -31,19 +31,21 @@ async def upsert(
     credentials: str | None,
     now: datetime,
 ) -> None:
-    """Replace the account's connection with a fresh, active one."""
-    await conn.execute(sa.delete(Connection).where(Connection.account_id == account_id))
-    await conn.execute(
-        sa.insert(Connection).values(
-            account_id=account_id,
-            provider=provider,
-            state="active",
-            credentials=credentials,
-            connected_at=now,
-            last_verified_at=now,
-            last_error=None,
-        )
-    )
+    """Replace the account's connection with a fresh, active one.
+
+    One `INSERT … ON CONFLICT DO UPDATE`, so two first connects racing on
+    PostgreSQL converge instead of one failing on the primary key.
+    """
+    values = {
+        "provider": provider,
+        "state": "active",
+        "credentials": credentials,
+        "connected_at": now,
+        "last_verified_at": now,
+        "last_error": None,
+    }
+    insert = upsert_insert(conn, Connection).values(account_id=account_id, **values)
+    await conn.execute(insert.on_conflict_do_update(index_elements=["account_id"], set_=values))
 
 
 async def mark_expired(conn: AsyncConnection, account_id: str, error: str) -> None:
@@ -56,3 +58,34 @@ async def mark_expired(conn: AsyncConnection, account_id: str, error: str) -> No
 
 async def delete(conn: AsyncConnection, account_id: str) -> None:
     await conn.execute(sa.delete(Connection).where(Connection.account_id == account_id))
+
+
+async def get_credentials(conn: AsyncConnection, account_id: str) -> str | None:
+    query = sa.select(Connection.credentials).where(Connection.account_id == account_id)
+    return (await conn.execute(query)).scalar_one_or_none()
+
+
+async def mark_verified(conn: AsyncConnection, account_id: str, now: datetime) -> None:
+    await conn.execute(
+        sa.update(Connection)
+        .where(Connection.account_id == account_id, Connection.state == "active")
+        .values(last_verified_at=now)
+    )
+
+
+async def all_credentials(conn: AsyncConnection) -> list[tuple[str, str]]:
+    """(account id, encrypted credentials) of every connection that has them."""
+    query = (
+        sa.select(Connection.account_id, Connection.credentials)
+        .where(Connection.credentials.is_not(None))
+        .order_by(Connection.account_id)
+    )
+    return [(row[0], str(row[1])) for row in (await conn.execute(query)).all()]
+
+
+async def set_credentials(conn: AsyncConnection, account_id: str, credentials: str) -> None:
+    await conn.execute(
+        sa.update(Connection)
+        .where(Connection.account_id == account_id)
+        .values(credentials=credentials)
+    )

@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contactlists.db import AnyRow
+from contactlists.db import AnyRow, upsert_insert
 from contactlists.models import BaseContact, ContactList, ContactListItem
 
 LIST_COLUMNS = (
@@ -90,7 +89,9 @@ async def page_items(
         .where(
             ContactListItem.list_id == list_id,
             ContactListItem.position >= offset,
-            ContactListItem.position < offset + limit,
+            # BIGINT: offset + limit may pass 2**31 - 1, which PostgreSQL's
+            # INTEGER parameter refuses (the comparison still seeks the index).
+            ContactListItem.position < sa.literal(offset + limit, sa.BigInteger),
         )
         .order_by(ContactListItem.position)
     )
@@ -119,18 +120,19 @@ async def upsert_base_contacts(
     """Insert new people, refresh known ones; return profile id -> base contact id.
 
     Keyed by (account, mode, profile id), so concurrent creates that capture the
-    same person converge on one row instead of failing on the unique key.
+    same person converge on one row instead of failing on the unique key. Rows
+    are written, and so locked, in profile id order: two creates (or a create
+    and a delete) sharing people lock them in the same order and cannot deadlock.
     """
     if not rows:
         return {}
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(BaseContact)
+    insert = upsert_insert(conn, BaseContact)
     await conn.execute(
         insert.on_conflict_do_update(
             index_elements=["account_id", "mode", "profile_id"],
             set_={name: insert.excluded[name] for name in _BASE_CONTACT_PROFILE},
         ),
-        rows,
+        sorted(rows, key=lambda row: str(row["profile_id"])),
     )
     query = sa.select(BaseContact.profile_id, BaseContact.id).where(
         BaseContact.account_id == account_id,
@@ -148,9 +150,10 @@ async def insert_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -> Non
 async def delete_list(conn: AsyncConnection, list_id: str, account_id: str, mode: str) -> bool:
     """Delete a list, its items and the base contacts no other list holds.
 
-    The list's people are locked first (in id order, so two deletes sharing
-    people cannot deadlock) so that two lists deleted at once cannot each see
-    the other's items and both leave a shared person behind.
+    The list's people are locked first (in profile id order, the order creates
+    write them in, so deletes and creates sharing people cannot deadlock) so
+    that two lists deleted at once cannot each see the other's items and both
+    leave a shared person behind.
     """
     held = (
         sa.select(ContactListItem.base_contact_id)
@@ -163,7 +166,7 @@ async def delete_list(conn: AsyncConnection, list_id: str, account_id: str, mode
             await conn.execute(
                 sa.select(BaseContact.id)
                 .where(BaseContact.id.in_(held))
-                .order_by(BaseContact.id)
+                .order_by(BaseContact.profile_id)
                 .with_for_update()
             )
         )

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
-from contactlists.auth import PrincipalDep
-from contactlists.deps import DatabaseDep, RequestIdDep, SettingsDep, json_response
+from contactlists.auth import PrincipalDep, principal_of
+from contactlists.deps import (
+    DatabaseDep,
+    HttpClientDep,
+    ReadsDep,
+    RequestIdDep,
+    RequestLimitsDep,
+    SettingsDep,
+    ShieldedWorkDep,
+    json_response,
+    reads_of,
+)
 from contactlists.errors import (
+    Conflict,
+    ConnectionBusy,
     InsufficientCredits,
     NotFound,
     PayloadTooLarge,
@@ -19,13 +31,42 @@ from contactlists.errors import (
     ValidationFailed,
     error_responses,
 )
-from contactlists.lists import service
+from contactlists.idempotency import service as idempotency
+from contactlists.lists import export, service
 from contactlists.lists.schemas import ContactListOut, ContactPage, ListCreate, ListPage, ListRename
 from contactlists.pagination import page_openapi, page_params
 from contactlists.routing import ContractRoute
 
 router = APIRouter(prefix="/v1/contacts/lists", route_class=ContractRoute, tags=["Contact Lists"])
 _BODY_ERRORS = (ValidationFailed, PayloadTooLarge, UnsupportedMediaType)
+_IDEMPOTENCY_KEY_PARAMETER = {
+    "name": idempotency.HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "1-255 visible ASCII characters (double quotes around it are stripped). A repeat "
+        "with the same key and body within 24 h returns the stored 201 with "
+        "`Idempotent-Replayed: true`, without searching or charging again."
+    ),
+    "schema": {"type": "string"},
+}
+_EXPORT_CONTENT = {
+    "text/csv": {
+        "schema": {"type": "string"},
+        "example": "\ufeffid,listId,baseContactId,firstName,...\r\nci_…,cl_…,bc_…,Ada,...\r\n",
+    },
+    "application/x-ndjson": {
+        "schema": {"type": "string", "description": "One ContactOut JSON object per line."},
+        "example": '{"id":"ci_…","listId":"cl_…","firstName":"Ada",...}\n',
+    },
+}
+_EXPORT_FORMAT_PARAMETER = {
+    "name": "format",
+    "in": "query",
+    "required": False,
+    "description": "`csv` (UTF-8 with a BOM, formula-escaped cells) or `ndjson`.",
+    "schema": {"type": "string", "enum": [f.value for f in export.ExportFormat], "default": "csv"},
+}
 
 
 @router.get(
@@ -34,10 +75,10 @@ _BODY_ERRORS = (ValidationFailed, PayloadTooLarge, UnsupportedMediaType)
     responses={200: {"model": ListPage}, **error_responses(ValidationFailed)},
     openapi_extra=page_openapi(20, "lists"),
 )
-async def list_lists(request: Request, principal: PrincipalDep, database: DatabaseDep) -> Response:
+async def list_lists(request: Request) -> Response:
     """List contact lists, newest first."""
     page = page_params(request, default_limit=20)
-    return json_response(await service.page_lists(database, principal, page))
+    return json_response(await service.page_lists(reads_of(request), principal_of(request), page))
 
 
 @router.post(
@@ -50,24 +91,45 @@ async def list_lists(request: Request, principal: PrincipalDep, database: Databa
             *_BODY_ERRORS,
             PreconditionFailed,
             InsufficientCredits,
+            Conflict,
             UpstreamFailed,
             UpstreamUnavailable,
+            ConnectionBusy,
             UpstreamTimedOut,
         ),
     },
+    openapi_extra={"parameters": [_IDEMPOTENCY_KEY_PARAMETER]},
 )
 async def create_list(
+    request: Request,
     body: ListCreate,
     principal: PrincipalDep,
     database: DatabaseDep,
     settings: SettingsDep,
     request_id: RequestIdDep,
+    http: HttpClientDep,
+    limits: RequestLimitsDep,
+    shielded: ShieldedWorkDep,
 ) -> Response:
     """Create a contact list from a live Sales Navigator lead search (synchronous)."""
-    created = await service.create_list(database, principal, settings, body, request_id)
-    return json_response(
-        created, status_code=201, headers={"Location": f"/v1/contacts/lists/{created['id']}"}
+    key = idempotency.parse_key(request.headers.getlist(idempotency.HEADER), await request.json())
+    # Shielded: a client that disconnects does not abort the create half-way.
+    created = await shielded.run(
+        service.create_list(
+            database,
+            principal,
+            settings,
+            body,
+            request_id,
+            http,
+            idempotency_key=key,
+            limits=limits,
+        )
     )
+    headers = {"Location": f"/v1/contacts/lists/{created.body['id']}"}
+    if created.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(created.body, status_code=201, headers=headers)
 
 
 @router.get(
@@ -75,9 +137,9 @@ async def create_list(
     operation_id="getContactList",
     responses={200: {"model": ContactListOut}, **error_responses(NotFound)},
 )
-async def get_list(listId: str, principal: PrincipalDep, database: DatabaseDep) -> Response:
+async def get_list(listId: str, request: Request) -> Response:
     """Get a contact list by ID."""
-    return json_response(await service.get_list(database, principal, listId))
+    return json_response(await service.get_list(reads_of(request), principal_of(request), listId))
 
 
 @router.put(
@@ -116,9 +178,44 @@ async def delete_list(listId: str, principal: PrincipalDep, database: DatabaseDe
 async def list_contacts(
     listId: str,
     request: Request,
-    principal: PrincipalDep,
-    database: DatabaseDep,
 ) -> Response:
     """Get contacts in a contact list, in stored order."""
     page = page_params(request, default_limit=25)
-    return json_response(await service.page_contacts(database, principal, listId, page))
+    found = await service.page_contacts(reads_of(request), principal_of(request), listId, page)
+    return json_response(found)
+
+
+@router.get(
+    "/{listId}/export",
+    operation_id="exportContacts",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Every contact of the list, in stored order.",
+            "content": _EXPORT_CONTENT,
+            "headers": {
+                "Content-Disposition": {
+                    "description": "`attachment` with the list's name as `filename*`.",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        **error_responses(ValidationFailed, NotFound),
+    },
+    openapi_extra={"parameters": [_EXPORT_FORMAT_PARAMETER]},
+)
+async def export_contacts(
+    listId: str,
+    request: Request,
+    principal: PrincipalDep,
+    database: DatabaseDep,
+    reads: ReadsDep,
+) -> Response:
+    """Export every contact of a contact list as CSV or NDJSON, streamed in stored order."""
+    fmt = export.export_format(request.query_params.getlist("format"))
+    found = await export.open_export(database, reads, principal, listId, fmt)
+    return StreamingResponse(
+        found.chunks,
+        media_type=found.media_type,
+        headers={"Content-Disposition": found.content_disposition},
+    )

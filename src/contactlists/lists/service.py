@@ -6,29 +6,33 @@ that the create flow can hold no connection while the upstream search runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
+
 from contactlists.auth import Principal
+from contactlists.connections import search as connection_search
 from contactlists.connections import service as connections
 from contactlists.credits import service as credits
-from contactlists.db import AnyRow, Database
+from contactlists.credits.service import Reservation
+from contactlists.db import Database
 from contactlists.errors import (
     ApiError,
     FieldError,
     NotFound,
     SessionExpiredError,
-    UpstreamFailed,
-    UpstreamTimedOut,
-    UpstreamUnavailable,
     ValidationFailed,
 )
+from contactlists.idempotency import service as idempotency
+from contactlists.idempotency.service import Claim, IdempotencyKey, StoredResponse
 from contactlists.lists import repository
 from contactlists.lists.schemas import ListCreate
+from contactlists.lists.wire import item_out, list_out, list_out_from
 from contactlists.models import new_id, utcnow
 from contactlists.pagination import PageParams, page_body
-from contactlists.providers import get_provider
 from contactlists.providers.base import (
     MAX_PAGES,
     Lead,
@@ -37,81 +41,54 @@ from contactlists.providers.base import (
     SearchResult,
     SessionExpired,
     UnknownCompany,
-    UpstreamRateLimited,
-    UpstreamTimeout,
-    run_search,
 )
 from contactlists.providers.seniority import seniority_from_title
+from contactlists.ratelimit import Budget, RequestLimits
+from contactlists.readstore import ReadStore
 from contactlists.settings import Settings
 
-SALES_LEAD_URL = "https://www.linkedin.com/sales/lead/"
+logger = logging.getLogger("contactlists")
+# How long an idempotency claim or credit reservation outlives the longest a
+# create can run (the seat lock wait and the search deadline) before it expires.
+ABANDONED_GRACE = timedelta(seconds=30)
 
 
-def rfc3339(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A create's 201 body, and whether it is an idempotent replay."""
 
-
-def list_out(values: Mapping[Any, Any]) -> dict[str, Any]:
-    return {
-        "id": values["id"],
-        "name": values["name"],
-        "filters": values["filters"],
-        "contactCount": values["contact_count"],
-        "provider": values["provider"],
-        "createdAt": rfc3339(values["created_at"]),
-        "updatedAt": rfc3339(values["updated_at"]),
-    }
-
-
-def item_out(row: AnyRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "listId": row.list_id,
-        "baseContactId": row.base_contact_id,
-        "firstName": row.first_name,
-        "lastName": row.last_name,
-        "fullName": row.full_name,
-        "role": row.role,
-        "companyName": row.company_name,
-        "location": row.location,
-        "seniority": row.seniority,
-        "linkedInSalesNavigatorProfileUrl": SALES_LEAD_URL + row.profile_id,
-        "headline": row.headline,
-        "linkedInProfileUrl": row.linkedin_profile_url,
-        "createdAt": rfc3339(row.created_at),
-    }
+    body: dict[str, Any]
+    replayed: bool
 
 
 def _not_found(list_id: str) -> NotFound:
     return NotFound(f"Contact list {list_id!r} not found.")
 
 
-async def page_lists(database: Database, principal: Principal, page: PageParams) -> dict[str, Any]:
-    async with database.transaction() as conn:
-        total = await repository.count_lists(conn, principal.account_id, principal.mode)
-        rows = await repository.page_lists(
-            conn, principal.account_id, principal.mode, page.limit, page.offset
-        )
-    return page_body([list_out(row._mapping) for row in rows], total, page)
+async def page_lists(reads: ReadStore, principal: Principal, page: PageParams) -> dict[str, Any]:
+    total, rows = await reads.lists_page(
+        principal.account_id, principal.mode, page.limit, page.offset
+    )
+    return page_body([list_out(row) for row in rows], total, page)
 
 
-async def get_list(database: Database, principal: Principal, list_id: str) -> dict[str, Any]:
-    async with database.transaction() as conn:
-        row = await repository.get_list(conn, list_id, principal.account_id, principal.mode)
+async def get_list(reads: ReadStore, principal: Principal, list_id: str) -> dict[str, Any]:
+    row = await reads.list_row(list_id, principal.account_id, principal.mode)
     if row is None:
         raise _not_found(list_id)
-    return list_out(row._mapping)
+    return list_out(row)
 
 
 async def page_contacts(
-    database: Database, principal: Principal, list_id: str, page: PageParams
+    reads: ReadStore, principal: Principal, list_id: str, page: PageParams
 ) -> dict[str, Any]:
-    async with database.transaction() as conn:
-        row = await repository.get_list(conn, list_id, principal.account_id, principal.mode)
-        if row is None:
-            raise _not_found(list_id)
-        items = await repository.page_items(conn, list_id, page.limit, page.offset)
-    return page_body([item_out(item) for item in items], row.contact_count, page)
+    found = await reads.contacts_page(
+        list_id, principal.account_id, principal.mode, page.limit, page.offset
+    )
+    if found is None:
+        raise _not_found(list_id)
+    total, items = found
+    return page_body([item_out(item) for item in items], total, page)
 
 
 async def rename_list(
@@ -123,7 +100,7 @@ async def rename_list(
         )
     if row is None:
         raise _not_found(list_id)
-    return list_out(row._mapping)
+    return list_out(row)
 
 
 async def delete_list(database: Database, principal: Principal, list_id: str) -> None:
@@ -143,6 +120,7 @@ async def _search(
     database: Database,
     principal: Principal,
     settings: Settings,
+    http: httpx.AsyncClient,
     provider_name: str,
     body: ListCreate,
 ) -> SearchResult:
@@ -153,30 +131,22 @@ async def _search(
         keywords=body.filters.keywords or None,
         countries=tuple(body.filters.countries or ()),
     )
-    provider = get_provider(provider_name, settings)
     failure: ApiError
     try:
-        return await run_search(provider, query, timeout_s=settings.search_timeout_s)
+        return await connection_search.search(
+            database, principal, settings, http, provider_name, query
+        )
     except UnknownCompany as exc:
         field = _company_field(body, exc.company_url)
         message = f"LinkedIn does not know the company {exc.company_url!r}."
         failure = ValidationFailed(
             message, error_code="UNKNOWN_COMPANY", fields=[FieldError(field, message)]
         )
-    except SessionExpired:
-        await connections.expire(database, principal, "session expired during a search")
+    except SessionExpired as exc:
+        await connections.expire(database, principal, str(exc) or "session expired in a search")
         failure = SessionExpiredError(connections.SESSION_EXPIRED_MESSAGE)
-    except UpstreamRateLimited as exc:
-        failure = UpstreamUnavailable(
-            "LinkedIn is throttling this Sales Navigator seat; retry later.",
-            retry_after_s=exc.retry_after_s,
-        )
-    except UpstreamTimeout:
-        failure = UpstreamTimedOut(
-            f"The lead search did not finish within {settings.search_timeout_s:g} s."
-        )
     except ProviderError as exc:
-        failure = UpstreamFailed("The lead search failed upstream.", debug_cause=repr(exc))
+        failure = connections.upstream_failure(exc, settings)
     raise failure
 
 
@@ -206,12 +176,70 @@ async def create_list(
     settings: Settings,
     body: ListCreate,
     request_id: str,
-) -> dict[str, Any]:
-    """Check, search with no transaction open, then write everything in one."""
-    provider_name = await connections.provider_for(database, principal)
-    await credits.ensure_can_cover(database, principal, MAX_PAGES * settings.credits_per_page)
-    result = await _search(database, principal, settings, provider_name, body)
+    http: httpx.AsyncClient,
+    *,
+    idempotency_key: IdempotencyKey | None,
+    limits: RequestLimits,
+) -> Created:
+    """The contract's order: idempotency replay or conflict, the create rate limit,
+    the connection, the credit reservation, the search with no transaction open,
+    then one write transaction. A failure gives back the claim and reservation."""
+    ttl = timedelta(seconds=settings.search_lock_wait_s + settings.search_timeout_s)
+    ttl += ABANDONED_GRACE
+    claim: Claim | None = None
+    if idempotency_key is not None:
+        claimed = await idempotency.claim(database, principal, idempotency_key, ttl)
+        if isinstance(claimed, StoredResponse):
+            return Created(claimed.body, replayed=True)
+        claim = claimed
+    reservation: Reservation | None = None
+    try:
+        await limits.spend(Budget.CREATES, principal.account_id)
+        provider_name = await connections.provider_for(database, principal)
+        reservation = await credits.reserve(
+            database, principal, MAX_PAGES * settings.credits_per_page, request_id, ttl
+        )
+        result = await _search(database, principal, settings, http, provider_name, body)
+        created = await _store(
+            database, principal, settings, body, provider_name, result, reservation, claim
+        )
+    except BaseException as failure:
+        await _abandon(database, reservation, claim, failure)
+        raise
+    return Created(created, replayed=False)
 
+
+async def _abandon(
+    database: Database,
+    reservation: Reservation | None,
+    claim: Claim | None,
+    failure: BaseException,
+) -> None:
+    """Give back what a failed create held; whatever cannot be given back expires."""
+    if reservation is None and claim is None:
+        return
+    cause = failure.error_code if isinstance(failure, ApiError) else type(failure).__name__
+    try:
+        async with database.transaction(write=True) as conn:
+            if reservation is not None:
+                await credits.release(conn, reservation, f"create failed: {cause}")
+            if claim is not None:
+                await idempotency.release(conn, claim)
+    except Exception:
+        logger.warning("a failed create's holds are left to expire", exc_info=True)
+
+
+async def _store(
+    database: Database,
+    principal: Principal,
+    settings: Settings,
+    body: ListCreate,
+    provider_name: str,
+    result: SearchResult,
+    reservation: Reservation | None,
+    claim: Claim | None,
+) -> dict[str, Any]:
+    """The list, its people, the settled charge and the stored 201: one transaction."""
     now = utcnow()
     list_id = new_id("cl")
     list_values = {
@@ -256,11 +284,10 @@ async def create_list(
                 for position, lead in enumerate(result.leads)
             ],
         )
-        await credits.charge(
-            conn,
-            principal,
-            result.pages_with_leads * settings.credits_per_page,
-            list_id,
-            request_id,
-        )
-    return list_out(list_values)
+        if reservation is not None:
+            cost = result.pages_with_leads * settings.credits_per_page
+            await credits.settle(conn, reservation, cost, result.pages_with_leads, list_id)
+        created = list_out_from(list_values)
+        if claim is not None:
+            await idempotency.complete(conn, claim, StoredResponse(201, created), list_id)
+    return created

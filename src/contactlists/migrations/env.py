@@ -23,7 +23,11 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_engine(context.config.get_main_option("sqlalchemy.url") or "")
+    config = context.config
+    engine = create_engine(
+        config.get_main_option("sqlalchemy.url") or "",
+        **config.attributes.get("engine_options", {}),
+    )
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

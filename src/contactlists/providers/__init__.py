@@ -10,6 +10,8 @@ PROVIDER_NAMES = ("linkedin", "sandbox")
 
 
 def get_provider(name: str, settings: Settings) -> LeadSearchProvider:
+    """A stateless provider. `linkedin` needs a seat first (its cookies, lock, budget
+    and company ids), so `connections.search` builds it."""
     if name == "sandbox":
         return SandboxProvider(latency_ms=settings.sandbox_latency_ms)
     raise LookupError(f"provider {name!r} is not available in this build")

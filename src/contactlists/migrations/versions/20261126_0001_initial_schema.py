@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import contactlists.models
 
@@ -18,11 +17,14 @@ down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# models.IdType: byte-wise ("C") ordering of ids on PostgreSQL.
+ID = sa.String(length=40).with_variant(sa.String(length=40, collation="C"), "postgresql")
+
 
 def upgrade() -> None:
     op.create_table(
         "accounts",
-        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("unlimited", sa.Boolean(), nullable=False),
         sa.Column("created_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
@@ -31,8 +33,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "api_keys",
-        sa.Column("id", sa.String(length=40), nullable=False),
-        sa.Column("account_id", sa.String(length=40), nullable=False),
+        sa.Column("id", ID, nullable=False),
+        sa.Column("account_id", ID, nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("mode", sa.String(length=8), nullable=False),
@@ -54,10 +56,14 @@ def upgrade() -> None:
 
     op.create_table(
         "base_contacts",
-        sa.Column("id", sa.String(length=40), nullable=False),
-        sa.Column("account_id", sa.String(length=40), nullable=False),
+        sa.Column("id", ID, nullable=False),
+        sa.Column("account_id", ID, nullable=False),
         sa.Column("mode", sa.String(length=8), nullable=False),
-        sa.Column("profile_id", sa.String(length=128), nullable=False),
+        sa.Column(
+            "profile_id",
+            sa.String(length=128).with_variant(sa.String(length=128, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("profile_urn", sa.Text(), nullable=True),
         sa.Column("first_name", sa.Text(), nullable=True),
         sa.Column("last_name", sa.Text(), nullable=True),
@@ -85,13 +91,11 @@ def upgrade() -> None:
     )
     op.create_table(
         "contact_lists",
-        sa.Column("id", sa.String(length=40), nullable=False),
-        sa.Column("account_id", sa.String(length=40), nullable=False),
+        sa.Column("id", ID, nullable=False),
+        sa.Column("account_id", ID, nullable=False),
         sa.Column("mode", sa.String(length=8), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column(
-            "filters", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
-        ),
+        sa.Column("filters", sa.JSON(), nullable=False),
         sa.Column("provider", sa.String(length=16), nullable=False),
         sa.Column("contact_count", sa.Integer(), nullable=False),
         sa.Column("created_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
@@ -115,13 +119,21 @@ def upgrade() -> None:
     op.create_table(
         "credit_ledger",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("account_id", sa.String(length=40), nullable=False),
+        sa.Column("account_id", ID, nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("delta", sa.Integer(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("list_id", sa.String(length=40), nullable=True),
+        sa.Column("list_id", ID, nullable=True),
         sa.Column("request_id", sa.String(length=128), nullable=True),
         sa.Column("created_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("held", sa.Integer(), nullable=False),
+        sa.Column("reservation_id", ID, nullable=True),
+        sa.Column("expires_at", contactlists.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", contactlists.models.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "kind IN ('grant', 'reserve', 'settle', 'release')",
+            name=op.f("ck_credit_ledger_kind"),
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -134,10 +146,20 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_credit_ledger_account_id"), ["account_id"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_credit_ledger_reservation_id"), ["reservation_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_credit_ledger_open_reservations",
+            ["account_id", "expires_at"],
+            unique=False,
+            sqlite_where=sa.text("kind = 'reserve' AND closed_at IS NULL"),
+            postgresql_where=sa.text("kind = 'reserve' AND closed_at IS NULL"),
+        )
 
     op.create_table(
         "sales_navigator_connections",
-        sa.Column("account_id", sa.String(length=40), nullable=False),
+        sa.Column("account_id", ID, nullable=False),
         sa.Column("provider", sa.String(length=16), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("credentials", sa.Text(), nullable=True),
@@ -159,10 +181,10 @@ def upgrade() -> None:
     )
     op.create_table(
         "contact_list_items",
-        sa.Column("id", sa.String(length=40), nullable=False),
-        sa.Column("list_id", sa.String(length=40), nullable=False),
+        sa.Column("id", ID, nullable=False),
+        sa.Column("list_id", ID, nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("base_contact_id", sa.String(length=40), nullable=False),
+        sa.Column("base_contact_id", ID, nullable=False),
         sa.Column("profile_id", sa.String(length=128), nullable=False),
         sa.Column("first_name", sa.Text(), nullable=True),
         sa.Column("last_name", sa.Text(), nullable=True),
@@ -170,9 +192,7 @@ def upgrade() -> None:
         sa.Column("role", sa.Text(), nullable=True),
         sa.Column("company_name", sa.Text(), nullable=True),
         sa.Column("location", sa.Text(), nullable=True),
-        sa.Column(
-            "seniority", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
-        ),
+        sa.Column("seniority", sa.JSON(), nullable=False),
         sa.Column("headline", sa.Text(), nullable=True),
         sa.Column("linkedin_profile_url", sa.Text(), nullable=True),
         sa.Column("created_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
@@ -197,14 +217,84 @@ def upgrade() -> None:
             batch_op.f("ix_contact_list_items_base_contact_id"), ["base_contact_id"], unique=False
         )
 
+    op.create_table(
+        "sales_navigator_seat_locks",
+        sa.Column("account_id", ID, nullable=False),
+        sa.Column("holder", sa.String(length=40), nullable=False),
+        sa.Column("expires_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_sales_navigator_seat_locks_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("account_id", name=op.f("pk_sales_navigator_seat_locks")),
+    )
+    op.create_table(
+        "sales_navigator_page_usage",
+        sa.Column("account_id", ID, nullable=False),
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("pages", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_sales_navigator_page_usage_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("account_id", "day", name=op.f("pk_sales_navigator_page_usage")),
+    )
+    op.create_table(
+        "linkedin_companies",
+        sa.Column("universal_name", sa.String(length=255), nullable=False),
+        sa.Column("company_id", sa.String(length=20), nullable=False),
+        sa.Column("resolved_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("universal_name", name=op.f("pk_linkedin_companies")),
+    )
+    op.create_table(
+        "idempotency_records",
+        sa.Column("account_id", ID, nullable=False),
+        sa.Column("mode", sa.String(length=8), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("response_status", sa.Integer(), nullable=True),
+        sa.Column("response_body", sa.JSON(), nullable=True),
+        sa.Column("list_id", ID, nullable=True),
+        sa.Column("created_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "state IN ('in_progress', 'completed')", name=op.f("ck_idempotency_records_state")
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+            name=op.f("fk_idempotency_records_account_id_accounts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("account_id", "mode", "key", name=op.f("pk_idempotency_records")),
+    )
+    with op.batch_alter_table("idempotency_records", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_idempotency_records_expires_at"), ["expires_at"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("idempotency_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idempotency_records_expires_at"))
+
+    op.drop_table("idempotency_records")
+    op.drop_table("linkedin_companies")
+    op.drop_table("sales_navigator_page_usage")
+    op.drop_table("sales_navigator_seat_locks")
     with op.batch_alter_table("contact_list_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contact_list_items_base_contact_id"))
 
     op.drop_table("contact_list_items")
     op.drop_table("sales_navigator_connections")
     with op.batch_alter_table("credit_ledger", schema=None) as batch_op:
+        batch_op.drop_index("ix_credit_ledger_open_reservations")
+        batch_op.drop_index(batch_op.f("ix_credit_ledger_reservation_id"))
         batch_op.drop_index(batch_op.f("ix_credit_ledger_account_id"))
 
     op.drop_table("credit_ledger")

@@ -1,0 +1,75 @@
+"""Typed views of the API's resources, as the client returns them.
+
+Lenient where the server's wire models are strict: unknown fields are ignored,
+so a client keeps working when the server adds fields (the contract only ever
+adds). Field names are snake_case; `model_dump(by_alias=True, mode="json")`
+gives the wire's camelCase back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+T = TypeVar("T")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, frozen=True, extra="ignore"
+    )
+
+
+class ListFilters(Model):
+    company_linked_in_urls: list[str] = Field(alias="companyLinkedInUrls")
+    job_titles: list[str] | None = None
+    keywords: str | None = None
+    countries: list[str] | None = None
+
+
+class ContactList(Model):
+    id: str
+    name: str
+    filters: ListFilters
+    contact_count: int
+    provider: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Contact(Model):
+    id: str
+    list_id: str
+    base_contact_id: str
+    first_name: str | None
+    last_name: str | None
+    full_name: str | None
+    role: str | None
+    company_name: str | None
+    location: str | None
+    seniority: list[str]
+    linked_in_sales_navigator_profile_url: str = Field(alias="linkedInSalesNavigatorProfileUrl")
+    headline: str | None = None
+    linked_in_profile_url: str | None = Field(default=None, alias="linkedInProfileUrl")
+    created_at: datetime
+
+
+class Page(Model, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+
+    @property
+    def next_offset(self) -> int | None:
+        """Where the next page starts, or None on the last page."""
+        return self.offset + len(self.items) if self.has_more and self.items else None
+
+
+class Credits(Model):
+    remaining_credits: int | None
+    unlimited: bool = False

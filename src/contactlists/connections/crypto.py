@@ -1,0 +1,59 @@
+"""Sales Navigator credentials encrypted at rest.
+
+The Fernet key is derived from `CONTACTLISTS_SECRET_KEY` with HKDF-SHA256, so
+the secret can be any long random string and this key is used for nothing else.
+Earlier secrets (`CONTACTLISTS_OLD_SECRET_KEYS`) still decrypt; everything is
+encrypted with the current one, and `rotate` re-encrypts a stored token with it.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import orjson
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from contactlists.providers.linkedin import LinkedInCredentials
+from contactlists.settings import Settings
+
+_HKDF_INFO = b"contactlists/sales-navigator-credentials/v1"
+
+
+class UndecryptableCredentials(Exception):
+    """No configured secret key opens the stored credentials."""
+
+
+def _fernet(secret: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(
+        secret.encode()
+    )
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+class CredentialCipher:
+    def __init__(self, secret: str, previous: list[str] | None = None) -> None:
+        self._fernet = MultiFernet([_fernet(s) for s in (secret, *(previous or ()))])
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CredentialCipher:
+        return cls(settings.secret_key.get_secret_value(), settings.previous_secret_keys)
+
+    def encrypt(self, credentials: LinkedInCredentials) -> str:
+        plain = orjson.dumps({"liAt": credentials.li_at, "jsessionId": credentials.jsessionid})
+        return self._fernet.encrypt(plain).decode()
+
+    def decrypt(self, token: str) -> LinkedInCredentials:
+        try:
+            values = orjson.loads(self._fernet.decrypt(token.encode()))
+        except InvalidToken as exc:
+            raise UndecryptableCredentials from exc
+        return LinkedInCredentials(li_at=values["liAt"], jsessionid=values["jsessionId"])
+
+    def rotate(self, token: str) -> str:
+        """The same credentials encrypted with the current key."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise UndecryptableCredentials from exc

@@ -1,0 +1,77 @@
+"""HTTP for the account's Sales Navigator connection."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from contactlists.auth import PrincipalDep
+from contactlists.connections import service
+from contactlists.connections.schemas import ConnectionOut, ConnectionPut
+from contactlists.deps import DatabaseDep, HttpClientDep, SettingsDep, json_response
+from contactlists.errors import (
+    Forbidden,
+    PayloadTooLarge,
+    SessionExpiredError,
+    UnsupportedMediaType,
+    UpstreamFailed,
+    UpstreamUnavailable,
+    ValidationFailed,
+    error_responses,
+)
+from contactlists.routing import ContractRoute
+
+router = APIRouter(
+    prefix="/v1/integrations/sales-navigator", route_class=ContractRoute, tags=["Sales Navigator"]
+)
+
+
+@router.get(
+    "", operation_id="getSalesNavigatorConnection", responses={200: {"model": ConnectionOut}}
+)
+async def get_connection(principal: PrincipalDep, database: DatabaseDep) -> Response:
+    """The account's Sales Navigator connection (never its credentials)."""
+    return json_response(await service.describe(database, principal.account_id))
+
+
+@router.put(
+    "",
+    operation_id="putSalesNavigatorConnection",
+    responses={
+        200: {"model": ConnectionOut},
+        **error_responses(
+            ValidationFailed,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            Forbidden,
+            SessionExpiredError,
+            UpstreamFailed,
+            UpstreamUnavailable,
+        ),
+    },
+)
+async def put_connection(
+    body: ConnectionPut,
+    principal: PrincipalDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    http: HttpClientDep,
+) -> Response:
+    """Connect (or renew) the account's Sales Navigator seat, or the sandbox (live keys only)."""
+    return json_response(
+        await service.replace(
+            database, principal, settings, http, body.provider, body.credentials()
+        )
+    )
+
+
+@router.delete(
+    "",
+    status_code=204,
+    operation_id="deleteSalesNavigatorConnection",
+    responses={204: {"description": "Disconnected; empty body."}, **error_responses(Forbidden)},
+)
+async def delete_connection(principal: PrincipalDep, database: DatabaseDep) -> Response:
+    """Disconnect the account and forget its credentials (live keys only)."""
+    await service.disconnect(database, principal)
+    return Response(status_code=204)

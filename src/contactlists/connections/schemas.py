@@ -1,0 +1,76 @@
+"""Wire models of the Sales Navigator connection. Secrets go in, never out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from contactlists.lists.schemas import InputModel, WireModel
+from contactlists.providers.linkedin import LinkedInCredentials
+
+# A cookie value (RFC 6265 cookie-octets), optionally in the double quotes
+# browsers show around JSESSIONID; the quotes are dropped.
+_COOKIE_PATTERN = r'^"?[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+"?$'
+CookieValue = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=4096, pattern=_COOKIE_PATTERN
+    ),
+    AfterValidator(lambda value: value.strip('"')),
+]
+
+
+class ConnectionPut(InputModel):
+    """Connect the account: `linkedin` with its session cookies, or the `sandbox`."""
+
+    provider: Literal["linkedin", "sandbox"]
+    li_at: CookieValue | None = Field(default=None, description="The `li_at` session cookie.")
+    jsession_id: CookieValue | None = Field(
+        default=None, description="The `JSESSIONID` cookie (`ajax:…`, quotes optional)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_absent_cookies_too(cls, data: Any) -> Any:
+        """Absent cookies become explicit nulls, so the check below names their field."""
+        return {"liAt": None, "jsessionId": None, **data} if isinstance(data, dict) else data
+
+    @field_validator("li_at", "jsession_id")
+    @classmethod
+    def _cookies_belong_to_linkedin(cls, value: str | None, info: ValidationInfo) -> str | None:
+        provider = info.data.get("provider")
+        if provider == "linkedin" and value is None:
+            raise PydanticCustomError("missing", "required when provider is 'linkedin'")
+        if provider == "sandbox" and value is not None:
+            raise PydanticCustomError("invalid", "only allowed when provider is 'linkedin'")
+        return value
+
+    def credentials(self) -> LinkedInCredentials | None:
+        if self.li_at is None or self.jsession_id is None:
+            return None
+        return LinkedInCredentials(li_at=self.li_at, jsessionid=self.jsession_id)
+
+
+def linkedin_cookies(li_at: str, jsession_id: str) -> LinkedInCredentials:
+    """The cookies validated as a PUT validates them (raises `ValidationError`)."""
+    body = ConnectionPut.model_validate(
+        {"provider": "linkedin", "liAt": li_at, "jsessionId": jsession_id}
+    )
+    return LinkedInCredentials(li_at=str(body.li_at), jsessionid=str(body.jsession_id))
+
+
+class ConnectionOut(WireModel):
+    provider: Literal["linkedin", "sandbox"] | None
+    state: Literal["active", "expired", "not_connected"]
+    connected_at: str | None = Field(examples=["2026-03-03T12:00:00Z"])
+    last_verified_at: str | None
+    last_error: str | None

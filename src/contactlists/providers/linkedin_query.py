@@ -1,0 +1,199 @@
+"""Sales Navigator's wire format: the lead-search query blob and the replies.
+
+Pure functions with no I/O, unit-tested on recorded-shape fixtures. What is
+known of the format, with sources, is in `shared/design/sales-navigator.md`.
+
+The `query` parameter is Rest.li protocol 2.0:
+`(spellCorrectionEnabled:true,keywords:<text>,filters:List((type:T,values:List((id:..,text:..,selectionType:INCLUDED)))))`.
+The structure — `( ) , :` and `List(` — stays literal and every leaf value is
+percent-encoded once (a urn's colons become `%3A`, a space `%20`), because
+LinkedIn splits on the structural characters before it decodes the leaves. A
+generic URL encoder would escape the structure too and break the blob.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from contactlists.providers.base import Lead, LeadPage, LeadQuery
+from contactlists.providers.countries import supported_countries
+
+SEARCH_PATH = "/sales-api/salesApiLeadSearch"
+IDENTITY_PATH = "/voyager/api/me"
+COMPANY_LOOKUP_PATH = "/voyager/api/organization/companies"
+LEAD_DECORATION = "com.linkedin.sales.deco.desktop.searchv2.LeadSearchResult-14"
+COMPANY_DECORATION = "com.linkedin.voyager.deco.organization.web.WebFullCompanyMain-12"
+PUBLIC_PROFILE_URL = "https://www.linkedin.com/in/"
+
+_NUMERIC_COMPANY = re.compile(r"https://www\.linkedin\.com/(?:sales/)?company/([0-9]+)")
+_VANITY_COMPANY = re.compile(r"https://www\.linkedin\.com/company/(.+)")
+# urn:li:fs_salesProfile:(<profileId>,<authType>,<authToken>)
+_PROFILE_URN = re.compile(r"urn:li:fs_salesProfile:\(([^,()]+)(?:,[^()]*)?\)")
+_TRAILING_ID = re.compile(r":([0-9]+)$")
+
+
+class MalformedResponse(ValueError):
+    """A reply that is not the documented shape."""
+
+
+def numeric_company_id(company_url: str) -> str | None:
+    """The id in a normalised company URL that already carries one."""
+    match = _NUMERIC_COMPANY.fullmatch(company_url)
+    return match.group(1) if match else None
+
+
+def universal_name(company_url: str) -> str:
+    """The vanity name of a normalised `/company/<vanity>` URL."""
+    match = _VANITY_COMPANY.fullmatch(company_url)
+    if match is None:
+        raise ValueError(f"not a normalised company page URL: {company_url!r}")
+    return match.group(1)
+
+
+def encode_leaf(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _value(*, id: str | None = None, text: str | None = None) -> str:
+    parts = [f"id:{encode_leaf(id)}"] if id is not None else []
+    if text is not None:
+        parts.append(f"text:{encode_leaf(text)}")
+    parts.append("selectionType:INCLUDED")
+    return "(" + ",".join(parts) + ")"
+
+
+def _filter(filter_type: str, values: Sequence[str]) -> str:
+    return f"(type:{filter_type},values:List({','.join(values)}))"
+
+
+def build_query(query: LeadQuery, company_ids: Sequence[str]) -> str:
+    """The `query=` blob: companies as organization urns, titles as free text,
+    countries as REGION geo ids, keywords at the top level."""
+    filters = [
+        _filter(
+            "CURRENT_COMPANY",
+            [_value(id=f"urn:li:organization:{cid}") for cid in dict.fromkeys(company_ids)],
+        )
+    ]
+    if query.job_titles:
+        filters.append(_filter("CURRENT_TITLE", [_value(text=t) for t in query.job_titles]))
+    if query.countries:
+        countries = supported_countries()
+        regions = [countries[code] for code in query.countries]
+        filters.append(_filter("REGION", [_value(id=c.geo_id, text=c.name) for c in regions]))
+    parts = ["spellCorrectionEnabled:true"]
+    if query.keywords:
+        parts.append(f"keywords:{encode_leaf(query.keywords)}")
+    parts.append(f"filters:List({','.join(filters)})")
+    return "(" + ",".join(parts) + ")"
+
+
+def search_query_string(blob: str, start: int, count: int) -> str:
+    return f"q=searchQuery&query={blob}&start={start}&count={count}&decorationId={LEAD_DECORATION}"
+
+
+def company_lookup_query_string(name: str) -> str:
+    return f"q=universalName&universalName={encode_leaf(name)}&decorationId={COMPANY_DECORATION}"
+
+
+def _text(source: Mapping[str, Any], key: str) -> str | None:
+    value = source.get(key)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _current_position(positions: Any) -> Mapping[str, Any]:
+    """The position marked current, else the first one listed."""
+    if not isinstance(positions, list):
+        return {}
+    entries = [p for p in positions if isinstance(p, Mapping)]
+    return next((p for p in entries if p.get("current") is True), entries[0] if entries else {})
+
+
+def _names(
+    element: Mapping[str, Any], nested: Mapping[str, Any]
+) -> tuple[str | None, str | None, str | None]:
+    first = _text(element, "firstName") or _text(nested, "firstName")
+    last = _text(element, "lastName") or _text(nested, "lastName")
+    full = _text(element, "fullName") or _text(_mapping(element.get("leadName")), "text")
+    if full is None and (first or last):
+        full = " ".join(n for n in (first, last) if n)
+    if first is None and last is None and full:
+        head, _, tail = full.partition(" ")
+        first, last = head, tail.strip() or None
+    return first, last, full
+
+
+def _lead(element: Any) -> Lead:
+    """One lead from either documented shape: the flat one (`geoRegion`,
+    `currentPositions`) or the one nested under `entityUrnResolutionResult`."""
+    if not isinstance(element, Mapping):
+        raise MalformedResponse("a lead is not an object")
+    urn = element.get("entityUrn")
+    match = _PROFILE_URN.fullmatch(urn) if isinstance(urn, str) else None
+    if match is None:
+        raise MalformedResponse("a lead has no sales profile entityUrn")
+    profile_id = match.group(1)
+    nested = _mapping(element.get("entityUrnResolutionResult"))
+    first, last, full = _names(element, nested)
+    position = _current_position(element.get("currentPositions") or nested.get("positions"))
+    company = _text(position, "companyName") or _text(
+        _mapping(position.get("companyUrnResolutionResult")), "name"
+    )
+    flagship = _text(element, "flagshipProfileUrl")
+    return Lead(
+        profile_id=profile_id,
+        profile_urn=urn,
+        first_name=first,
+        last_name=last,
+        full_name=full,
+        title=_text(position, "title"),
+        company_name=company,
+        location=_text(element, "geoRegion") or _text(nested, "location"),
+        headline=_text(element, "headline"),
+        public_profile_url=flagship
+        if flagship and flagship.startswith(PUBLIC_PROFILE_URL)
+        else PUBLIC_PROFILE_URL + profile_id,
+    )
+
+
+def parse_lead_page(payload: Any) -> LeadPage:
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("elements"), list):
+        raise MalformedResponse("the reply has no 'elements' list")
+    total = _mapping(payload.get("paging")).get("total")
+    return LeadPage(
+        leads=tuple(_lead(element) for element in payload["elements"]),
+        total=total if isinstance(total, int) else None,
+    )
+
+
+def parse_company_id(payload: Any) -> str | None:
+    """The organization id from a lookup by universal name; `None` if it found nothing.
+
+    Reads `elements[0].entityUrn`, or `data['*elements'][0]` in the normalised
+    variant; either urn ends in the numeric id.
+    """
+    if not isinstance(payload, Mapping):
+        raise MalformedResponse("the company lookup reply is not an object")
+    elements = payload.get("elements")
+    normalised = _mapping(payload.get("data")).get("*elements")
+    if isinstance(elements, list):
+        urns = [_mapping(e).get("entityUrn") for e in elements]
+    elif isinstance(normalised, list):
+        urns = normalised
+    else:
+        raise MalformedResponse("the company lookup reply lists no elements")
+    if not urns:
+        return None
+    match = _TRAILING_ID.search(urns[0]) if isinstance(urns[0], str) else None
+    if match is None:
+        raise MalformedResponse("the company lookup reply has no company urn")
+    return match.group(1)

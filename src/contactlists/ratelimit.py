@@ -1,0 +1,180 @@
+"""Rate limits: per account (every key of the account shares them), and per client
+address for requests that fail authentication.
+
+Budgets are moving windows (the `limits` package), so `X-RateLimit-Remaining`
+is exact and `X-RateLimit-Reset` is when the oldest request in the window stops
+counting. They live in Redis when `CONTACTLISTS_REDIS_URL` is set, so that every
+worker and host shares one budget, else in this process's memory. When Redis
+stops answering, limits fail open to this process's memory with a logged
+warning, and Redis is tried again every few seconds: an outage of the limiter
+must not become an outage of the API.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import coredis
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+
+from contactlists.errors import RateLimited
+from contactlists.settings import IPNetwork, Settings
+
+logger = logging.getLogger("contactlists.ratelimit")
+REDIS_RETRY_S = 5.0
+_REDIS_TIMEOUT_S = 0.5
+
+
+class Budget(enum.Enum):
+    """Each budget and the setting that sizes it."""
+
+    REQUESTS = "rate_limit"
+    CREATES = "create_rate_limit"
+    UNAUTHENTICATED = "unauthenticated_rate_limit"
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One budget as a request left it."""
+
+    limit: int
+    remaining: int
+    reset_at: float  # seconds since the epoch
+    description: str  # e.g. "600 per 1 minute"
+
+    def seconds_to_reset(self) -> int:
+        return max(0, math.ceil(self.reset_at - time.time()))
+
+
+@lru_cache(maxsize=64)
+def _item(notation: str) -> RateLimitItem:
+    return parse(notation)
+
+
+class Limiter:
+    """Spends budgets in Redis, or in memory when there is no Redis or it is down."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._memory = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._pool: coredis.ConnectionPool | None = None
+        self._redis: SlidingWindowCounterRateLimiter | None = None
+        self._redis_retry_at = 0.0
+        self._failing_open = False
+        if settings.redis_url:
+            self._pool = coredis.ConnectionPool.from_url(
+                settings.redis_url,
+                connect_timeout=_REDIS_TIMEOUT_S,
+                stream_timeout=_REDIS_TIMEOUT_S,
+            )
+            storage = RedisStorage(
+                f"async+{settings.redis_url}",
+                wrap_exceptions=True,
+                key_prefix=settings.redis_key_prefix,
+                # limits types its pass-through options narrowly; coredis takes a pool.
+                connection_pool=self._pool,  # type: ignore[arg-type]
+            )
+            self._redis = SlidingWindowCounterRateLimiter(storage)
+
+    async def spend(self, budget: Budget, identifier: str) -> tuple[bool, Usage]:
+        """Count one request against the budget; (allowed, the budget after it)."""
+        item = _item(getattr(self._settings, budget.value))
+        identifiers = (budget.name.lower(), identifier)
+        if self._redis is not None and time.monotonic() >= self._redis_retry_at:
+            try:
+                spent = await self._spend_on(self._redis, item, identifiers)
+            except (StorageError, OSError) as exc:
+                self._redis_retry_at = time.monotonic() + REDIS_RETRY_S
+                if not self._failing_open:
+                    self._failing_open = True
+                    logger.warning(
+                        "Redis is unavailable for rate limits (%s); each process limits "
+                        "on its own, in memory, until Redis answers again",
+                        exc,
+                    )
+            else:
+                if self._failing_open:
+                    self._failing_open = False
+                    logger.warning("Redis answers again; rate limits are shared again")
+                return spent
+        return await self._spend_on(self._memory, item, identifiers)
+
+    @staticmethod
+    async def _spend_on(
+        strategy: SlidingWindowCounterRateLimiter, item: RateLimitItem, identifiers: tuple[str, str]
+    ) -> tuple[bool, Usage]:
+        allowed = await strategy.hit(item, *identifiers)
+        stats = await strategy.get_window_stats(item, *identifiers)
+        return allowed, Usage(item.amount, max(0, stats.remaining), stats.reset_time, str(item))
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            self._pool.disconnect()
+
+
+class RequestLimits:
+    """The budgets one request has spent, for its `X-RateLimit-*` headers."""
+
+    def __init__(self, limiter: Limiter) -> None:
+        self._limiter = limiter
+        self._usages: list[Usage] = []
+
+    async def spend(self, budget: Budget, identifier: str) -> None:
+        """Spend one request of the budget, or raise 429."""
+        allowed, usage = await self._limiter.spend(budget, identifier)
+        self._usages.append(usage)
+        if not allowed:
+            wait = max(1, usage.seconds_to_reset())
+            raise RateLimited(
+                f"Rate limit exceeded ({usage.description}); retry in {wait} s.",
+                retry_after_s=wait,
+            )
+
+    def headers(self) -> dict[str, str]:
+        """The tighter budget that applied: fewest requests left, then the later reset."""
+        if not self._usages:
+            return {}
+        usage = min(self._usages, key=lambda u: (u.remaining, -u.reset_at))
+        return {
+            "x-ratelimit-limit": str(usage.limit),
+            "x-ratelimit-remaining": str(usage.remaining),
+            "x-ratelimit-reset": str(usage.seconds_to_reset()),
+        }
+
+
+def _is_trusted(address: str, trusted: Sequence[IPNetwork]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def client_address(
+    peer: str | None, forwarded_for: Sequence[str], trusted: Sequence[IPNetwork]
+) -> str:
+    """The client's address: the peer's, unless the peer is a trusted proxy.
+
+    Behind trusted proxies, `X-Forwarded-For` is read from the right (each proxy
+    appends the address it saw) and the first hop that is not itself a trusted
+    proxy is the client; anything left of it could have been forged.
+    """
+    address = peer or "unknown"
+    if not _is_trusted(address, trusted):
+        return address
+    hops = [hop.strip() for value in forwarded_for for hop in value.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = hop
+        if not _is_trusted(hop, trusted):
+            break
+    return address

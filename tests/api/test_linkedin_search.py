@@ -1,0 +1,405 @@
+"""Creating lists from a connected LinkedIn seat, end to end against the fake LinkedIn."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from contactlists.db import Database
+from contactlists.models import BaseContact, SeatPageUsage
+from contactlists.settings import Settings
+from tests.api.helpers import assert_error, company
+from tests.api.sales_navigator import INTEGRATION, against_fake, connect_linkedin
+from tests.conftest import AccountKeys, MakeAccount, Snapshot
+from tests.fakes.linkedin_server import LOOKUP, FakeLinkedIn
+
+LISTS = "/v1/contacts/lists"
+STRIPE_ID = "2135371"
+# Writes a failed create makes on purpose (the architecture lists them); the credit
+# ledger may keep a released reservation, so charges are checked through the API.
+SEAT_TABLES = (
+    "sales_navigator_connections",
+    "sales_navigator_page_usage",
+    "linkedin_companies",
+    "credit_ledger",
+)
+SESSION_ENDERS = [
+    "401",
+    "403",
+    "csrf",
+    "redirect-login",
+    "redirect-checkpoint",
+    "redirect-authwall",
+    "redirect-contract-chooser",
+]
+
+
+@pytest.fixture
+def settings(settings: Settings, fake_linkedin: FakeLinkedIn) -> Settings:
+    return against_fake(settings, fake_linkedin)
+
+
+@pytest.fixture
+async def seat(
+    client: httpx.AsyncClient, make_account: MakeAccount, fake_linkedin: FakeLinkedIn
+) -> AccountKeys:
+    """A limited account (100 credits) connected to the fake LinkedIn, which knows
+    `stripe` (130 engineering managers in the US) and numeric company 1035."""
+    account = await make_account(credits=100, connect=False)
+    await connect_linkedin(client, account)
+    fake_linkedin.add_company("stripe", STRIPE_ID, 130, title="Engineering Manager")
+    fake_linkedin.add_company(None, "1035", 3, title="Engineering Manager", geo_id="101165590")
+    return account
+
+
+def body(*companies: str, **filters: Any) -> dict[str, Any]:
+    return {
+        "name": "Stripe managers",
+        "filters": {
+            "companyLinkedInUrls": list(companies or [company("stripe")]),
+            **(filters or {"jobTitles": ["Engineering Manager"]}),
+        },
+    }
+
+
+async def remaining_credits(client: httpx.AsyncClient, account: AccountKeys) -> int:
+    credits: int = (await client.get("/v1/credits", headers=account.live)).json()[
+        "remainingCredits"
+    ]
+    return credits
+
+
+async def pages_used(database: Database, account: AccountKeys) -> int:
+    async with database.transaction() as conn:
+        query = sa.select(sa.func.coalesce(sa.func.sum(SeatPageUsage.pages), 0)).where(
+            SeatPageUsage.account_id == account.id
+        )
+        return int((await conn.execute(query)).scalar_one())
+
+
+def without_allowed_writes(rows: dict[str, list[bytes]]) -> dict[str, list[bytes]]:
+    return {table: values for table, values in rows.items() if table not in SEAT_TABLES}
+
+
+class TestCreate:
+    async def test_end_to_end(
+        self,
+        client: httpx.AsyncClient,
+        seat: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+        database: Database,
+    ) -> None:
+        request = body(
+            company("stripe"),
+            "https://www.linkedin.com/sales/company/1035",
+            jobTitles=["Engineering Manager"],
+            countries=["us", "GB"],
+            keywords="First1",
+        )
+        response = await client.post(LISTS, json=request, headers=seat.live)
+        assert response.status_code == 201, response.text
+        created = response.json()
+        assert created["provider"] == "linkedin"
+        # First1, First10-First19 and First100-First129 at Stripe; First1 at 1035.
+        assert created["contactCount"] == 42
+        assert [s.page for s in fake_linkedin.searches] == [1, 2]
+        sent = fake_linkedin.searches[0]
+        assert sent.query["keywords"] == "First1"
+        assert [v["id"] for v in sent.filter_values("CURRENT_COMPANY")] == [
+            f"urn:li:organization:{STRIPE_ID}",
+            "urn:li:organization:1035",
+        ]
+        assert sent.filter_values("CURRENT_TITLE") == [
+            {"text": "Engineering Manager", "selectionType": "INCLUDED"}
+        ]
+        assert sent.filter_values("REGION") == [
+            {"id": "103644278", "text": "United States", "selectionType": "INCLUDED"},
+            {"id": "101165590", "text": "United Kingdom", "selectionType": "INCLUDED"},
+        ]
+        contacts = await client.get(f"{LISTS}/{created['id']}/contacts", headers=seat.live)
+        first = contacts.json()["items"][0]
+        assert first["firstName"] == "First1"
+        assert first["lastName"] == f"Last{STRIPE_ID}"
+        assert first["fullName"] == f"First1 Last{STRIPE_ID}"
+        assert first["role"] == "Engineering Manager"
+        assert first["companyName"] == f"Company {STRIPE_ID}"
+        assert first["location"] == "San Francisco, California, United States"
+        assert first["seniority"] == ["MANAGER"]
+        profile_id = f"ACwAA{STRIPE_ID}x0001"
+        assert first["linkedInSalesNavigatorProfileUrl"] == (
+            f"https://www.linkedin.com/sales/lead/{profile_id}"
+        )
+        assert first["linkedInProfileUrl"] == f"https://www.linkedin.com/in/{profile_id}"
+        async with database.transaction() as conn:
+            urn = (
+                await conn.execute(
+                    sa.select(BaseContact.profile_urn).where(BaseContact.profile_id == profile_id)
+                )
+            ).scalar_one()
+        assert urn == f"urn:li:fs_salesProfile:({profile_id},NAME_SEARCH,tok{profile_id[-6:]})"
+        assert await remaining_credits(client, seat) == 98
+        assert await pages_used(database, seat) == 2
+        connection = (await client.get(INTEGRATION, headers=seat.live)).json()
+        assert connection["lastVerifiedAt"] >= connection["connectedAt"]
+
+    @pytest.mark.parametrize("shape", ["flat", "nested"])
+    async def test_five_pages_at_most_in_either_shape(
+        self, client: httpx.AsyncClient, seat: AccountKeys, fake_linkedin: FakeLinkedIn, shape: str
+    ) -> None:
+        fake_linkedin.shape = shape
+        response = await client.post(LISTS, json=body(), headers=seat.live)
+        assert response.json()["contactCount"] == 125
+        assert [s.start for s in fake_linkedin.searches] == [0, 25, 50, 75, 100]
+
+    async def test_an_empty_search_is_a_free_empty_list(
+        self, client: httpx.AsyncClient, seat: AccountKeys
+    ) -> None:
+        response = await client.post(LISTS, json=body(jobTitles=["Astronaut"]), headers=seat.live)
+        assert response.json()["contactCount"] == 0
+        assert await remaining_credits(client, seat) == 100
+
+    async def test_test_keys_still_search_the_sandbox(
+        self, client: httpx.AsyncClient, seat: AccountKeys, fake_linkedin: FakeLinkedIn
+    ) -> None:
+        response = await client.post(LISTS, json=body(), headers=seat.test)
+        assert response.json()["provider"] == "sandbox"
+        assert fake_linkedin.received_headers[1:] == []  # only the PUT's identity check
+
+    async def test_company_ids_are_looked_up_once_and_cost_no_pages(
+        self,
+        client: httpx.AsyncClient,
+        seat: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+        make_account: MakeAccount,
+        database: Database,
+    ) -> None:
+        request = body(company("stripe"), "https://www.linkedin.com/company/1035")
+        assert (await client.post(LISTS, json=request, headers=seat.live)).status_code == 201
+        assert fake_linkedin.lookups == ["stripe"]
+        assert await pages_used(database, seat) == 5
+        other = await make_account(connect=False)
+        await connect_linkedin(client, other)
+        for account in (seat, other):
+            again = await client.post(LISTS, json=request, headers=account.live)
+            assert again.status_code == 201
+        assert fake_linkedin.lookups == ["stripe"]
+
+    async def test_an_unknown_company_is_400_on_its_url(
+        self,
+        client: httpx.AsyncClient,
+        seat: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+        snapshot: Snapshot,
+    ) -> None:
+        before = await snapshot()
+        request = body(company("stripe"), company("no-such-company"))
+        response = await client.post(LISTS, json=request, headers=seat.live)
+        error = assert_error(
+            response, 400, "UNKNOWN_COMPANY", field="filters.companyLinkedInUrls[1]"
+        )
+        assert "no-such-company" in error["message"]
+        assert fake_linkedin.searches == []
+        assert fake_linkedin.lookups == ["stripe", "no-such-company"]
+        after = await snapshot()
+        assert without_allowed_writes(after) == without_allowed_writes(before)
+        assert after["sales_navigator_page_usage"] == []
+
+
+class TestFailures:
+    async def assert_nothing_stored(
+        self,
+        client: httpx.AsyncClient,
+        seat: AccountKeys,
+        snapshot: Snapshot,
+        before: dict[str, list[bytes]],
+    ) -> None:
+        assert without_allowed_writes(await snapshot()) == without_allowed_writes(before)
+        assert (await client.get(LISTS, headers=seat.live)).json()["total"] == 0
+        assert await remaining_credits(client, seat) == 100
+
+    @pytest.mark.parametrize("page", [1, 3])
+    @pytest.mark.parametrize("kind", SESSION_ENDERS)
+    async def test_a_dead_session_expires_the_connection(
+        self,
+        client: httpx.AsyncClient,
+        seat: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+        snapshot: Snapshot,
+        database: Database,
+        kind: str,
+        page: int,
+    ) -> None:
+        fake_linkedin.fail(kind, page=page)
+        before = await snapshot()
+        response = await client.post(LISTS, json=body(), headers=seat.live)
+        error = assert_error(response, 422, "SALES_NAVIGATOR_SESSION_EXPIRED")
+        assert error["errorAction"] == "RECONNECT_SALES_NAVIGATOR"
+        await self.assert_nothing_stored(client, seat, snapshot, before)
+        assert await pages_used(database, seat) == page
+        connection = (await client.get(INTEGRATION, headers=seat.live)).json()
+        assert connection["state"] == "expired"
+        assert connection["lastError"]
+        searches = len(fake_linkedin.searches)
+        again = await client.post(LISTS, json=body(), headers=seat.live)
+        assert_error(again, 422, "SALES_NAVIGATOR_SESSION_EXPIRED")
+        assert len(fake_linkedin.searches) == searches  # no search on an expired seat
+        await connect_linkedin(client, seat)
+        fake_linkedin.faults.clear()
+        assert (await client.post(LISTS, json=body(), headers=seat.live)).status_code == 201
+
+    @pytest.mark.parametrize(
+        ("kind", "retry_after", "expected"), [("429", "17", 17), ("999", None, 60)]
+    )
+    async def test_throttling_is_503_with_retry_after(
+        self,
+        client: httpx.AsyncClient,
+        seat: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+        snapshot: Snapshot,
+        kind: str,
+        retry_after: str | None,
+        expected: int,
+    ) -> None:
+        fake_linkedin.fail(kind, page=2, retry_after=retry_after)
+        before = await snapshot()
+        response = await client.post(LISTS, json=body(), headers=seat.live)
+        assert_error(response, 503, "UPSTREAM_RATE_LIMITED")
+        assert response.json()["retryAfter"] == expected
+        assert response.headers["retry-after"] == str(expected)
+        await self.assert_nothing_stored(client, seat, snapshot, before)
+        connection = (await client.get(INTEGRATION, headers=seat.live)).json()
+        assert connection["state"] == "active"
+
+    @pytest.mark.parametrize(
+        "kind", ["500", "503", "malformed", "wrong-shape", "reset", "redirect-elsewhere"]
+    )
+    async def test_upstream_errors_are_retried_then_502(
+        self,
+        client: httpx.AsyncClient,
+        seat: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+        snapshot: Snapshot,
+        kind: str,
+    ) -> None:
+        fake_linkedin.fail(kind, page=2)
+        before = await snapshot()
+        response = await client.post(LISTS, json=body(), headers=seat.live)
+        assert_error(response, 502, "UPSTREAM_ERROR")
+        assert [s.page for s in fake_linkedin.searches] == [1, 2, 2, 2]
+        await self.assert_nothing_stored(client, seat, snapshot, before)
+        connection = (await client.get(INTEGRATION, headers=seat.live)).json()
+        assert connection["state"] == "active"
+
+    async def test_a_retried_page_can_still_succeed(
+        self, client: httpx.AsyncClient, seat: AccountKeys, fake_linkedin: FakeLinkedIn
+    ) -> None:
+        fake_linkedin.fail("503", page=2, times=2)
+        response = await client.post(LISTS, json=body(), headers=seat.live)
+        assert response.json()["contactCount"] == 125
+
+    async def test_a_failed_lookup_fails_the_create(
+        self,
+        client: httpx.AsyncClient,
+        seat: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+        snapshot: Snapshot,
+    ) -> None:
+        fake_linkedin.fail("401", path=LOOKUP)
+        before = await snapshot()
+        response = await client.post(LISTS, json=body(), headers=seat.live)
+        assert_error(response, 422, "SALES_NAVIGATOR_SESSION_EXPIRED")
+        assert fake_linkedin.searches == []
+        await self.assert_nothing_stored(client, seat, snapshot, before)
+        connection = (await client.get(INTEGRATION, headers=seat.live)).json()
+        assert connection["state"] == "expired"
+
+    async def test_missing_the_deadline_is_504(
+        self,
+        app: Any,
+        client: httpx.AsyncClient,
+        seat: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+        snapshot: Snapshot,
+    ) -> None:
+        app.state.settings.search_timeout_s = 0.5
+        fake_linkedin.fail("hang", page=2)
+        before = await snapshot()
+        response = await client.post(LISTS, json=body(), headers=seat.live)
+        assert_error(response, 504, "UPSTREAM_TIMEOUT")
+        await self.assert_nothing_stored(client, seat, snapshot, before)
+        connection = (await client.get(INTEGRATION, headers=seat.live)).json()
+        assert connection["state"] == "active"
+
+
+class TestSeat:
+    async def test_one_search_at_a_time_per_seat(
+        self,
+        client: httpx.AsyncClient,
+        seat: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+        make_account: MakeAccount,
+    ) -> None:
+        fake_linkedin.fail("hang", page=1, times=1)
+        first = asyncio.create_task(client.post(LISTS, json=body(), headers=seat.live))
+        assert await asyncio.to_thread(fake_linkedin.hanging.wait, 10)
+        busy = await client.post(LISTS, json=body(), headers=seat.live)
+        error = assert_error(busy, 503, "CONNECTION_BUSY")
+        assert error["type"] == "UPSTREAM"
+        assert error["errorAction"] == "RETRY_LATER"
+        assert int(busy.headers["retry-after"]) == busy.json()["retryAfter"] >= 1
+        other = await make_account(connect=False)  # another seat is not blocked
+        await connect_linkedin(client, other)
+        assert (await client.post(LISTS, json=body(), headers=other.live)).status_code == 201
+        fake_linkedin.gate.set()
+        assert (await first).status_code == 201
+        assert (await client.post(LISTS, json=body(), headers=seat.live)).status_code == 201
+
+    async def test_a_waiting_search_runs_once_the_seat_is_free(
+        self,
+        app: Any,
+        client: httpx.AsyncClient,
+        seat: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+    ) -> None:
+        app.state.settings.search_lock_wait_s = 30
+        fake_linkedin.fail("hang", page=1, times=1)
+        first = asyncio.create_task(client.post(LISTS, json=body(), headers=seat.live))
+        assert await asyncio.to_thread(fake_linkedin.hanging.wait, 10)
+        second = asyncio.create_task(client.post(LISTS, json=body(), headers=seat.live))
+        await asyncio.sleep(0)
+        fake_linkedin.gate.set()
+        assert [(await task).status_code for task in (first, second)] == [201, 201]
+        assert len(fake_linkedin.searches) == 11  # the hung page, retried, then 2 x 5
+
+
+class TestBudget:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return settings.model_copy(update={"linkedin_daily_pages": 7})
+
+    async def test_a_spent_budget_is_503_until_midnight(
+        self,
+        client: httpx.AsyncClient,
+        seat: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+        snapshot: Snapshot,
+        database: Database,
+    ) -> None:
+        fake_linkedin.fail("500", page=3)
+        failed = await client.post(LISTS, json=body(), headers=seat.live)
+        assert_error(failed, 502, "UPSTREAM_ERROR")
+        assert await pages_used(database, seat) == 3  # failed pages count too
+        before = await snapshot()
+        searches = len(fake_linkedin.searches)
+        response = await client.post(LISTS, json=body(), headers=seat.live)
+        error = assert_error(response, 503, "UPSTREAM_RATE_LIMITED")
+        assert error["details"] == {"pagesUsedToday": 3, "dailyPageBudget": 7}
+        assert 1 <= response.json()["retryAfter"] <= 86_400
+        assert len(fake_linkedin.searches) == searches
+        assert without_allowed_writes(await snapshot()) == without_allowed_writes(before)
+        test_mode = await client.post(LISTS, json=body(), headers=seat.test)
+        assert test_mode.status_code == 201

@@ -1,0 +1,427 @@
+"""A fake LinkedIn Sales Navigator, served over real HTTP on 127.0.0.1.
+
+It speaks the wire format in `shared/design/sales-navigator.md`: it checks the
+session cookies, the csrf token and the Rest.li header; answers the identity
+call, the organization lookup by universal name (404 for an unknown name) and
+lead-search pages in either documented response shape, after parsing the
+`query` blob strictly (a structural character left unencoded in a leaf is a
+400, as a Rest.li server would answer). It can be told to fail in each known
+way, on a chosen lead-search page, a given number of times.
+
+One server runs per test session (uvicorn in a thread); `fake_linkedin` resets
+it for each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+import orjson
+import pytest
+import uvicorn
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from uvicorn.protocols.http import httptools_impl
+
+LI_AT = "AQEDAfakeLiAtCookie0123456789abcdefXYZ"
+JSESSIONID = "ajax:4920123456789012345"
+US_GEO_ID = "103644278"
+SEARCH = "/sales-api/salesApiLeadSearch"
+LOOKUP = "/voyager/api/organization/companies"
+ME = "/voyager/api/me"
+_REDIRECTS = {
+    "redirect-login": "/login?session_redirect=%2Fsales%2Fsearch",
+    "redirect-uas-login": "/uas/login?trk=sales",
+    "redirect-checkpoint": "/checkpoint/challenge/AgHfake",
+    "redirect-authwall": "/authwall?trk=gf",
+    "redirect-contract-chooser": "/sales/contract-chooser?redirect=%2Fsales%2Fhome",
+    "redirect-elsewhere": "/sales/home",
+}
+
+
+# uvicorn only knows status lines up to 599; LinkedIn's anti-bot answer is 999.
+httptools_impl.STATUS_LINE.setdefault(999, b"HTTP/1.1 999 Request denied\r\n")
+
+
+class QueryError(ValueError):
+    pass
+
+
+def parse_restli(raw: str) -> Any:
+    """Parse a Rest.li 2.0 value: `(k:v,..)` objects, `List(..)` lists, encoded leaves."""
+    position = 0
+
+    def value() -> Any:
+        nonlocal position
+        if raw.startswith("List(", position):
+            position += 5
+            items: list[Any] = []
+            while raw[position] != ")":
+                items.append(value())
+                if raw[position] == ",":
+                    position += 1
+            position += 1
+            return items
+        if raw[position] == "(":
+            position += 1
+            entries: dict[str, Any] = {}
+            while raw[position] != ")":
+                key = leaf()
+                if raw[position] != ":":
+                    raise QueryError(f"expected ':' at {position}")
+                position += 1
+                entries[key] = value()
+                if raw[position] == ",":
+                    position += 1
+            position += 1
+            return entries
+        return leaf()
+
+    def leaf() -> str:
+        nonlocal position
+        match = re.compile(r"[^(),:]*").match(raw, position)
+        assert match is not None
+        position = match.end()
+        return unquote(match.group(0), errors="strict")
+
+    try:
+        parsed = value()
+    except IndexError as exc:
+        raise QueryError("unbalanced query") from exc
+    if position != len(raw):
+        raise QueryError(f"trailing characters at {position}")
+    return parsed
+
+
+@dataclass
+class Person:
+    profile_id: str
+    first_name: str
+    last_name: str
+    title: str
+    company_id: str
+    company_name: str
+    geo_id: str = US_GEO_ID
+    location: str = "San Francisco, California, United States"
+
+    @property
+    def urn(self) -> str:
+        return f"urn:li:fs_salesProfile:({self.profile_id},NAME_SEARCH,tok{self.profile_id[-6:]})"
+
+
+def flat_element(person: Person) -> dict[str, Any]:
+    return {
+        "entityUrn": person.urn,
+        "objectUrn": f"urn:li:member:{abs(hash(person.profile_id)) % 10**9}",
+        "firstName": person.first_name,
+        "lastName": person.last_name,
+        "fullName": f"{person.first_name} {person.last_name}",
+        "geoRegion": person.location,
+        "degree": 3,
+        "currentPositions": [
+            {
+                "title": person.title,
+                "companyName": person.company_name,
+                "companyUrn": f"urn:li:fs_salesCompany:{person.company_id}",
+                "current": True,
+            }
+        ],
+        "trackingId": "abc==",
+    }
+
+
+def nested_element(person: Person) -> dict[str, Any]:
+    return {
+        "entityUrn": person.urn,
+        "degree": -1,
+        "entityUrnResolutionResult": {
+            "location": person.location,
+            "objectUrn": "urn:li:member:1",
+            "firstName": person.first_name,
+            "lastName": person.last_name,
+            "positions": [
+                {"current": False, "title": "Intern", "companyName": "Old Co"},
+                {"current": True, "title": person.title, "companyName": person.company_name},
+            ],
+        },
+    }
+
+
+@dataclass
+class Fault:
+    kind: str
+    path: str
+    page: int | None
+    times: int | None
+    retry_after: str | None
+
+
+@dataclass
+class SearchCall:
+    page: int
+    start: int
+    count: int
+    query: dict[str, Any]
+
+    def filter_values(self, filter_type: str) -> list[dict[str, str]]:
+        for item in self.query.get("filters", []):
+            if item["type"] == filter_type:
+                values: list[dict[str, str]] = item["values"]
+                return values
+        return []
+
+
+@dataclass
+class FakeLinkedIn:
+    base_url: str = ""
+    li_at: str = LI_AT
+    jsessionid: str = JSESSIONID
+    shape: str = "flat"
+    lookup_shape: str = "elements"
+    companies: dict[str, str] = field(default_factory=dict)
+    people: list[Person] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    searches: list[SearchCall] = field(default_factory=list)
+    lookups: list[str] = field(default_factory=list)
+    identity_calls: int = 0
+    set_cookie: str | None = None
+    received_headers: list[dict[str, str]] = field(default_factory=list)
+    gate: threading.Event = field(default_factory=threading.Event)
+    hanging: threading.Event = field(default_factory=threading.Event)
+
+    def reset(self) -> None:
+        """Back to a fresh fake on the same address, freeing whatever still hangs."""
+        self.gate.set()
+        self.__init__(base_url=self.base_url)  # type: ignore[misc]
+
+    def add_company(
+        self,
+        name: str | None,
+        company_id: str,
+        size: int,
+        *,
+        title: str = "Software Engineer",
+        geo_id: str = US_GEO_ID,
+    ) -> list[Person]:
+        """A company (looked up by `name` unless None) with `size` people."""
+        if name is not None:
+            self.companies[name] = company_id
+        people = [
+            Person(
+                profile_id=f"ACwAA{company_id}x{i:04d}",
+                first_name=f"First{i}",
+                last_name=f"Last{company_id}",
+                title=title,
+                company_id=company_id,
+                company_name=f"Company {company_id}",
+                geo_id=geo_id,
+            )
+            for i in range(size)
+        ]
+        self.people.extend(people)
+        return people
+
+    def fail(
+        self,
+        kind: str,
+        *,
+        page: int | None = 1,
+        times: int | None = None,
+        path: str = SEARCH,
+        retry_after: str | None = None,
+    ) -> None:
+        """Fail requests to `path` (lead search: on `page`, 1-based) `times` times
+        (None: always) with `kind`: a status code ("401", "429", "500", "999"),
+        "csrf", a redirect ("redirect-login", …), "malformed" (not JSON),
+        "wrong-shape" (JSON without `elements`), "reset" (the connection drops
+        mid-body) or "hang" (no answer until `gate` is set)."""
+        self.faults.append(Fault(kind, path, page, times, retry_after))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert scope["type"] == "http"
+        request = Request(scope, receive)
+        self.received_headers.append(dict(request.headers))
+        response = self._refuse(request) or await self._route(request)
+        await response(scope, receive, send)
+
+    def _refuse(self, request: Request) -> Response | None:
+        cookies = dict(
+            part.strip().split("=", 1)
+            for part in request.headers.get("cookie", "").split(";")
+            if "=" in part
+        )
+        if cookies.get("li_at") != self.li_at:
+            return Response(status_code=401)
+        if (
+            request.headers.get("csrf-token") != self.jsessionid
+            or cookies.get("JSESSIONID") != f'"{self.jsessionid}"'
+        ):
+            return Response("CSRF check failed.", status_code=403, media_type="text/plain")
+        if request.headers.get("x-restli-protocol-version") != "2.0.0":
+            return Response(status_code=400)
+        return None
+
+    async def _route(self, request: Request) -> Response:
+        path = request.url.path
+        if path == ME:
+            self.identity_calls += 1
+            identity = _json(
+                {"plainId": 42, "miniProfile": {"entityUrn": "urn:li:fs_miniProfile:ACoAAme"}}
+            )
+            if self.set_cookie:
+                identity.headers["set-cookie"] = self.set_cookie
+            return await self._fault(path, None) or identity
+        if path == LOOKUP:
+            name = request.query_params.get("universalName", "")
+            self.lookups.append(name)
+            return await self._fault(path, None) or self._lookup(request, name)
+        if path == SEARCH:
+            return await self._search(request)
+        return Response(status_code=404)
+
+    def _lookup(self, request: Request, name: str) -> Response:
+        if request.query_params.get("q") != "universalName" or name not in self.companies:
+            return Response(status_code=404)
+        urn = f"urn:li:fs_normalized_company:{self.companies[name]}"
+        if self.lookup_shape == "normalized":
+            return _json({"data": {"*elements": [urn]}, "included": []})
+        return _json({"elements": [{"entityUrn": urn, "universalName": name}], "paging": {}})
+
+    async def _search(self, request: Request) -> Response:
+        raw = dict(part.split("=", 1) for part in request.url.query.split("&") if "=" in part)
+        try:
+            query = parse_restli(raw["query"])
+            start, count = int(raw["start"]), int(raw["count"])
+        except (KeyError, ValueError):
+            return Response("malformed query", status_code=400)
+        if raw.get("q") != "searchQuery" or "decorationId" not in raw:
+            return Response(status_code=400)
+        call = SearchCall(start // count + 1, start, count, query)
+        self.searches.append(call)
+        failure = await self._fault(SEARCH, call.page)
+        if failure:
+            return failure
+        matches = [p for p in self.people if _matches(p, call)]
+        elements = [
+            (flat_element if self.shape == "flat" else nested_element)(person)
+            for person in matches[start : start + count]
+        ]
+        return _json(
+            {
+                "elements": elements,
+                "paging": {"start": start, "count": count, "total": len(matches)},
+            }
+        )
+
+    async def _fault(self, path: str, page: int | None) -> Response | None:
+        for fault in self.faults:
+            if fault.path != path or (page is not None and fault.page not in (None, page)):
+                continue
+            if fault.times == 0:
+                continue
+            if fault.times is not None:
+                fault.times -= 1
+            return await self._failure(fault)
+        return None
+
+    async def _failure(self, fault: Fault) -> Response:
+        kind = fault.kind
+        if kind == "hang":
+            self.hanging.set()
+            while not self.gate.is_set():
+                await asyncio.sleep(0.01)
+            return Response(status_code=503)
+        if kind == "csrf":
+            return Response("CSRF check failed.", status_code=403, media_type="text/plain")
+        if kind in _REDIRECTS:
+            return Response(status_code=302, headers={"Location": self.base_url + _REDIRECTS[kind]})
+        if kind == "malformed":
+            return Response("<html>Something went wrong</html>", media_type="text/html")
+        if kind == "wrong-shape":
+            return _json({"paging": {"total": 3}})
+        if kind == "reset":
+            return _Reset()
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
+        return Response(status_code=int(kind), headers=headers)
+
+
+def _matches(person: Person, call: SearchCall) -> bool:
+    companies = {v["id"].rsplit(":", 1)[-1] for v in call.filter_values("CURRENT_COMPANY")}
+    titles = [v["text"].lower() for v in call.filter_values("CURRENT_TITLE")]
+    regions = {v["id"] for v in call.filter_values("REGION")}
+    words = str(call.query.get("keywords", "")).lower().split()
+    text = f"{person.first_name} {person.last_name} {person.title} {person.company_name}".lower()
+    return (
+        person.company_id in companies
+        and (not titles or any(t in person.title.lower() for t in titles))
+        and (not regions or person.geo_id in regions)
+        and all(word in text for word in words)
+    )
+
+
+def _json(body: Any) -> Response:
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+class _Reset(Response):
+    """Promise a body, send part of it, then drop the connection."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"500")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"elements": [', "more_body": True})
+        raise ConnectionResetError("fake reset")
+
+
+@pytest.fixture(scope="session")
+def linkedin_server() -> Iterator[FakeLinkedIn]:
+    fake = FakeLinkedIn()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    fake.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(
+        uvicorn.Config(
+            fake,
+            log_level="critical",
+            access_log=False,
+            lifespan="off",
+            http="httptools",
+            ws="none",
+            loop="asyncio",
+        )
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the fake LinkedIn server did not start")
+        time.sleep(0.01)
+    try:
+        yield fake
+    finally:
+        fake.gate.set()
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture
+def fake_linkedin(linkedin_server: FakeLinkedIn) -> Iterator[FakeLinkedIn]:
+    linkedin_server.reset()
+    yield linkedin_server
+    linkedin_server.gate.set()
