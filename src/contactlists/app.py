@@ -23,6 +23,7 @@ from contactlists.errors import (
     error_responses,
 )
 from contactlists.handlers import RequestContextMiddleware, install_exception_handlers
+from contactlists.lists.page_cache import PageCache
 from contactlists.lists.router import router as lists_router
 from contactlists.migrate import ensure_migrated
 from contactlists.providers.linkedin import new_http_client
@@ -60,6 +61,32 @@ async def readyz(database: DatabaseDep) -> Response:
     return json_response({"status": "ready"})
 
 
+# OpenAPI links: where a list's id comes from in each list operation's success,
+# and the operations it feeds (clients and the fuzzer's stateful phase follow them).
+_LIST_ID_SOURCES = {
+    "createContactList": ("201", "$response.body#/id"),
+    "getContactList": ("200", "$response.body#/id"),
+    "renameContactList": ("200", "$response.body#/id"),
+    "listContacts": ("200", "$request.path.listId"),
+    "exportContacts": ("200", "$request.path.listId"),
+    "deleteContactList": ("204", "$request.path.listId"),
+}
+_LIST_ID_TARGETS = tuple(name for name in _LIST_ID_SOURCES if name != "createContactList")
+
+
+def _add_links(schema: dict[str, Any]) -> None:
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            source = _LIST_ID_SOURCES.get(operation.get("operationId", ""))
+            if source is None:
+                continue
+            status, expression = source
+            operation["responses"][status]["links"] = {
+                target: {"operationId": target, "parameters": {"listId": expression}}
+                for target in _LIST_ID_TARGETS
+            }
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -93,6 +120,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                         "content": {"application/json": {"schema": envelope_ref}},
                     },
                 )
+    _add_links(schema)
     app.openapi_schema = schema
     return schema
 
@@ -116,6 +144,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             app.state.shielded = shielded
             app.state.http = http
             app.state.reads = reads = await open_read_store(settings)
+            app.state.page_cache = PageCache(settings.page_cache_mb * 1024 * 1024)
             yield
         finally:
             if reads is not None:

@@ -1,4 +1,8 @@
-"""API keys: their format, their hash, and turning a bearer token into a principal."""
+"""API keys: their format, their hash, and turning a bearer token into a principal.
+
+Free of FastAPI on purpose: the operator CLI imports it, and starts faster
+without the web framework (the dependency alias lives in `deps`).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Literal, cast
+from typing import Literal, cast
 
 import sqlalchemy as sa
-from fastapi import Depends, Request
+from starlette.requests import Request
 
 from contactlists.db import Database
 from contactlists.errors import Unauthenticated
@@ -85,10 +89,3 @@ def principal_of(request: Request) -> Principal:
     """The principal the contract route authenticated before the body was read."""
     principal: Principal = request.state.principal
     return principal
-
-
-async def current_principal(request: Request) -> Principal:
-    return principal_of(request)
-
-
-PrincipalDep = Annotated[Principal, Depends(current_principal)]

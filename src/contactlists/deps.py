@@ -13,6 +13,7 @@ import orjson
 from fastapi import Depends, Request
 from starlette.responses import Response
 
+from contactlists.auth import Principal, principal_of
 from contactlists.db import Database
 from contactlists.ratelimit import RequestLimits
 from contactlists.readstore import ReadStore
@@ -61,6 +62,11 @@ async def shielded_work(request: Request) -> ShieldedWork:
     return work
 
 
+async def current_principal(request: Request) -> Principal:
+    return principal_of(request)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 ReadsDep = Annotated[ReadStore, Depends(get_reads)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -36,6 +36,7 @@ LIST_SQL = (
     f"SELECT {LIST_COLUMNS} FROM contact_lists "  # noqa: S608 - constant column list
     "WHERE id = {0} AND account_id = {1} AND mode = {2}"
 )
+LIST_EXISTS_SQL = "SELECT 1 FROM contact_lists WHERE id = {0} AND account_id = {1} AND mode = {2}"
 LISTS_COUNT_SQL = "SELECT count(*) FROM contact_lists WHERE account_id = {0} AND mode = {1}"
 LISTS_PAGE_SQL = (
     f"SELECT {LIST_COLUMNS} FROM contact_lists "  # noqa: S608 - constant column list
@@ -68,6 +69,8 @@ class ReadStore(Protocol):
     async def key(self, key_hash: str) -> KeyRecord | None: ...
 
     async def list_row(self, list_id: str, account_id: str, mode: str) -> Sequence[Any] | None: ...
+
+    async def list_exists(self, list_id: str, account_id: str, mode: str) -> bool: ...
 
     async def lists_page(
         self, account_id: str, mode: str, limit: int, offset: int
@@ -126,6 +129,10 @@ class SqliteReadStore:
             LIST_SQL.format("?", "?", "?"), (list_id, account_id, mode)
         ).fetchone()
         return row
+
+    async def list_exists(self, list_id: str, account_id: str, mode: str) -> bool:
+        query = LIST_EXISTS_SQL.format("?", "?", "?")
+        return self._conn.execute(query, (list_id, account_id, mode)).fetchone() is not None
 
     async def lists_page(
         self, account_id: str, mode: str, limit: int, offset: int
@@ -195,6 +202,10 @@ class PostgresReadStore:
             LIST_SQL.format("$1", "$2", "$3"), list_id, account_id, mode
         )
         return row
+
+    async def list_exists(self, list_id: str, account_id: str, mode: str) -> bool:
+        query = LIST_EXISTS_SQL.format("$1", "$2", "$3")
+        return await self._pool.fetchval(query, list_id, account_id, mode) is not None
 
     async def lists_page(
         self, account_id: str, mode: str, limit: int, offset: int

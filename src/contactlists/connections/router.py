@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from contactlists.auth import PrincipalDep
 from contactlists.connections import service
 from contactlists.connections.schemas import ConnectionOut, ConnectionPut
-from contactlists.deps import DatabaseDep, HttpClientDep, SettingsDep, json_response
+from contactlists.deps import DatabaseDep, HttpClientDep, PrincipalDep, SettingsDep, json_response
 from contactlists.errors import (
     Forbidden,
     PayloadTooLarge,

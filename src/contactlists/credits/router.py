@@ -5,10 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from contactlists.auth import PrincipalDep
 from contactlists.credits import service
 from contactlists.credits.schemas import CreditsOut
-from contactlists.deps import DatabaseDep, json_response
+from contactlists.deps import DatabaseDep, PrincipalDep, json_response
 from contactlists.routing import ContractRoute
 
 router = APIRouter(prefix="/v1", route_class=ContractRoute, tags=["Credits"])

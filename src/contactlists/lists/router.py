@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
-from contactlists.auth import PrincipalDep, principal_of
+from contactlists.auth import principal_of
 from contactlists.deps import (
     DatabaseDep,
     HttpClientDep,
+    PrincipalDep,
     ReadsDep,
     RequestIdDep,
     RequestLimitsDep,
@@ -33,9 +34,10 @@ from contactlists.errors import (
 )
 from contactlists.idempotency import service as idempotency
 from contactlists.lists import export, service
+from contactlists.lists.page_cache import etag_matches
 from contactlists.lists.schemas import ContactListOut, ContactPage, ListCreate, ListPage, ListRename
 from contactlists.pagination import page_openapi, page_params
-from contactlists.routing import ContractRoute
+from contactlists.routing import JSON_MEDIA_TYPE, ContractRoute
 
 router = APIRouter(prefix="/v1/contacts/lists", route_class=ContractRoute, tags=["Contact Lists"])
 _BODY_ERRORS = (ValidationFailed, PayloadTooLarge, UnsupportedMediaType)
@@ -48,7 +50,7 @@ _IDEMPOTENCY_KEY_PARAMETER = {
         "with the same key and body within 24 h returns the stored 201 with "
         "`Idempotent-Replayed: true`, without searching or charging again."
     ),
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "pattern": idempotency.KEY_PATTERN},
 }
 _EXPORT_CONTENT = {
     "text/csv": {
@@ -172,7 +174,19 @@ async def delete_list(listId: str, principal: PrincipalDep, database: DatabaseDe
 @router.get(
     "/{listId}/contacts",
     operation_id="listContacts",
-    responses={200: {"model": ContactPage}, **error_responses(ValidationFailed, NotFound)},
+    responses={
+        200: {
+            "model": ContactPage,
+            "headers": {
+                "ETag": {
+                    "description": "Strong; a page of a list never changes.",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        304: {"description": "`If-None-Match` matched the page's ETag; empty body."},
+        **error_responses(ValidationFailed, NotFound),
+    },
     openapi_extra=page_openapi(25, "contacts"),
 )
 async def list_contacts(
@@ -181,8 +195,13 @@ async def list_contacts(
 ) -> Response:
     """Get contacts in a contact list, in stored order."""
     page = page_params(request, default_limit=25)
-    found = await service.page_contacts(reads_of(request), principal_of(request), listId, page)
-    return json_response(found)
+    found = await service.page_contacts(
+        reads_of(request), request.app.state.page_cache, principal_of(request), listId, page
+    )
+    headers = {"ETag": found.etag}
+    if etag_matches(request.headers.get("if-none-match"), found.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(found.body, media_type=JSON_MEDIA_TYPE, headers=headers)
 
 
 @router.get(

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 
 from contactlists.auth import Principal
 from contactlists.connections import search as connection_search
@@ -29,6 +30,7 @@ from contactlists.errors import (
 from contactlists.idempotency import service as idempotency
 from contactlists.idempotency.service import Claim, IdempotencyKey, StoredResponse
 from contactlists.lists import repository
+from contactlists.lists.page_cache import CachedPage, PageCache
 from contactlists.lists.schemas import ListCreate
 from contactlists.lists.wire import item_out, list_out, list_out_from
 from contactlists.models import new_id, utcnow
@@ -80,15 +82,22 @@ async def get_list(reads: ReadStore, principal: Principal, list_id: str) -> dict
 
 
 async def page_contacts(
-    reads: ReadStore, principal: Principal, list_id: str, page: PageParams
-) -> dict[str, Any]:
+    reads: ReadStore, cache: PageCache, principal: Principal, list_id: str, page: PageParams
+) -> CachedPage:
+    """A page of contacts as serialised bytes with its ETag (see `page_cache`)."""
+    key = (list_id, page.limit, page.offset)
+    cached = cache.get(key)
+    if cached is not None:
+        if not await reads.list_exists(list_id, principal.account_id, principal.mode):
+            raise _not_found(list_id)
+        return cached
     found = await reads.contacts_page(
         list_id, principal.account_id, principal.mode, page.limit, page.offset
     )
     if found is None:
         raise _not_found(list_id)
     total, items = found
-    return page_body([item_out(item) for item in items], total, page)
+    return cache.put(key, orjson.dumps(page_body([item_out(item) for item in items], total, page)))
 
 
 async def rename_list(

@@ -1,0 +1,67 @@
+"""A bounded in-process cache of serialised contact pages.
+
+A list's contacts never change after it is created (a rename touches only the
+list; a delete removes everything), so a page — list id, limit, offset — has
+one body forever, and a strong ETag. The cache never decides who may see a
+page: every request still authenticates and checks in the database that the
+list exists for its account and mode before a cached body is served, which is
+also why a delete in another worker can never be followed by a cached page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+
+PageKey = tuple[str, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class CachedPage:
+    body: bytes
+    etag: str
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """`If-None-Match` against our strong ETag (weak comparison, as RFC 9110 says)."""
+    if not if_none_match:
+        return False
+    candidates = (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
+    return any(tag in ("*", etag) for tag in candidates)
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+class PageCache:
+    """Least-recently-used pages up to `max_bytes` of bodies."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._pages: OrderedDict[PageKey, CachedPage] = OrderedDict()
+
+    def get(self, key: PageKey) -> CachedPage | None:
+        page = self._pages.get(key)
+        if page is not None:
+            self._pages.move_to_end(key)
+        return page
+
+    def put(self, key: PageKey, body: bytes) -> CachedPage:
+        page = CachedPage(body, etag_of(body))
+        if len(body) > self._max_bytes:
+            return page
+        previous = self._pages.pop(key, None)
+        if previous is not None:
+            self._bytes -= len(previous.body)
+        self._pages[key] = page
+        self._bytes += len(body)
+        while self._bytes > self._max_bytes:
+            _, evicted = self._pages.popitem(last=False)
+            self._bytes -= len(evicted.body)
+        return page
+
+    def __len__(self) -> int:
+        return len(self._pages)

@@ -1,0 +1,86 @@
+"""Contact pages: strong ETags, 304s, and a cache that never outlives access rights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from contactlists.accounts import service as accounts
+from contactlists.db import Database
+from tests.api.helpers import assert_error, create_body
+from tests.conftest import AccountKeys, MakeAccount
+
+LISTS = "/v1/contacts/lists"
+
+
+async def _list(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
+    response = await client.post(LISTS, json=create_body("sandbox-exact-30"), headers=headers)
+    assert response.status_code == 201
+    created: dict[str, Any] = response.json()
+    return created
+
+
+class TestETags:
+    async def test_same_page_same_etag_and_304_on_match(
+        self, client: httpx.AsyncClient, acct: AccountKeys
+    ) -> None:
+        url = f"{LISTS}/{(await _list(client, acct.live))['id']}/contacts"
+        first = await client.get(url, headers=acct.live)
+        again = await client.get(url, headers=acct.live)
+        etag = first.headers["etag"]
+        assert etag.startswith('"')
+        assert again.headers["etag"] == etag
+        assert again.content == first.content
+        for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+            not_modified = await client.get(url, headers={**acct.live, "If-None-Match": header})
+            assert not_modified.status_code == 304
+            assert not_modified.content == b""
+            assert not_modified.headers["etag"] == etag
+        stale = await client.get(url, headers={**acct.live, "If-None-Match": '"nope"'})
+        assert stale.status_code == 200
+        assert stale.content == first.content
+
+    async def test_each_page_has_its_own_etag(
+        self, client: httpx.AsyncClient, acct: AccountKeys
+    ) -> None:
+        url = f"{LISTS}/{(await _list(client, acct.live))['id']}/contacts"
+        etags = {
+            (await client.get(url, params=params, headers=acct.live)).headers["etag"]
+            for params in ({}, {"offset": 25}, {"limit": 10}, {"limit": 10, "offset": 10})
+        }
+        assert len(etags) == 4
+
+
+class TestCacheNeverBypassesAccess:
+    async def test_deleted_list_is_404_even_when_cached(
+        self, client: httpx.AsyncClient, acct: AccountKeys
+    ) -> None:
+        url = f"{LISTS}/{(await _list(client, acct.live))['id']}"
+        assert (await client.get(url + "/contacts", headers=acct.live)).status_code == 200
+        assert (await client.delete(url, headers=acct.live)).status_code == 204
+        gone = await client.get(url + "/contacts", headers=acct.live)
+        assert_error(gone, 404, "LIST_NOT_FOUND")
+        conditional = await client.get(
+            url + "/contacts", headers={**acct.live, "If-None-Match": "*"}
+        )
+        assert_error(conditional, 404, "LIST_NOT_FOUND")
+
+    async def test_other_account_and_test_mode_get_404_for_a_cached_page(
+        self, client: httpx.AsyncClient, make_account: MakeAccount
+    ) -> None:
+        owner, other = await make_account(), await make_account()
+        url = f"{LISTS}/{(await _list(client, owner.live))['id']}/contacts"
+        assert (await client.get(url, headers=owner.live)).status_code == 200
+        assert_error(await client.get(url, headers=other.live), 404, "LIST_NOT_FOUND")
+        assert_error(await client.get(url, headers=owner.test), 404, "LIST_NOT_FOUND")
+
+    async def test_revoked_key_is_401_for_a_cached_page(
+        self, client: httpx.AsyncClient, acct: AccountKeys, database: Database
+    ) -> None:
+        url = f"{LISTS}/{(await _list(client, acct.live))['id']}/contacts"
+        assert (await client.get(url, headers=acct.live)).status_code == 200
+        for key in await accounts.list_keys(database, acct.id):
+            if key.mode == "live":
+                await accounts.revoke_key(database, key.id)
+        assert_error(await client.get(url, headers=acct.live), 401, "REVOKED_API_KEY")
