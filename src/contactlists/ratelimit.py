@@ -24,7 +24,7 @@ from functools import lru_cache
 import coredis
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
 from contactlists.errors import RateLimited
@@ -66,9 +66,9 @@ class Limiter:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._memory = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
         self._pool: coredis.ConnectionPool | None = None
-        self._redis: SlidingWindowCounterRateLimiter | None = None
+        self._redis: MovingWindowRateLimiter | None = None
         self._redis_retry_at = 0.0
         self._failing_open = False
         if settings.redis_url:
@@ -84,7 +84,7 @@ class Limiter:
                 # limits types its pass-through options narrowly; coredis takes a pool.
                 connection_pool=self._pool,  # type: ignore[arg-type]
             )
-            self._redis = SlidingWindowCounterRateLimiter(storage)
+            self._redis = MovingWindowRateLimiter(storage)
 
     async def spend(self, budget: Budget, identifier: str) -> tuple[bool, Usage]:
         """Count one request against the budget; (allowed, the budget after it)."""
@@ -111,7 +111,7 @@ class Limiter:
 
     @staticmethod
     async def _spend_on(
-        strategy: SlidingWindowCounterRateLimiter, item: RateLimitItem, identifiers: tuple[str, str]
+        strategy: MovingWindowRateLimiter, item: RateLimitItem, identifiers: tuple[str, str]
     ) -> tuple[bool, Usage]:
         allowed = await strategy.hit(item, *identifiers)
         stats = await strategy.get_window_stats(item, *identifiers)
