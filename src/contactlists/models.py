@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import secrets
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -20,10 +19,17 @@ NAMING_CONVENTION = {
 }
 
 
+_BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
+
+
 def new_id(prefix: str) -> str:
-    """An opaque id with 128 random bits, lower-case base32 so it is URL-safe."""
-    token = base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
-    return f"{prefix}_{token}"
+    """An opaque id with 130 random bits, lower-case base32 so it is URL-safe.
+
+    Encoded by hand: a create makes hundreds of ids, and `base64.b32encode` is
+    pure Python and several times slower. Same alphabet and length (26).
+    """
+    number = secrets.randbits(130)  # 26 base32 digits of 5 bits each
+    return prefix + "_" + "".join(_BASE32[(number >> shift) & 31] for shift in range(0, 130, 5))
 
 
 def utcnow() -> datetime:

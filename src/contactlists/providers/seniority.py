@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 SENIORITY_LEVELS: tuple[str, ...] = (
     "OWNER",
@@ -236,14 +237,18 @@ _RULES: tuple[tuple[str | None, re.Pattern[str]], ...] = (
 
 def seniority_from_title(title: str | None) -> list[str]:
     """The contract's seniority values for a title, most senior first."""
-    if title is None:
-        return []
+    return [] if title is None else list(_levels_of(title))
+
+
+@lru_cache(maxsize=8192)
+def _levels_of(title: str) -> tuple[str, ...]:
+    """Cached: a search returns the same few titles over and over."""
     text = " ".join(title.translate(_DASHES).lower().split())
     text = _SOMEONE_ELSES.sub(" ", _EMPLOYER.sub("", text))
     found: set[str] = set()
     for role in _ROLE_SEPARATOR.split(text):
         found.update(_role_levels(role.strip()))
-    return [level for level in SENIORITY_LEVELS if level in found]
+    return tuple(level for level in SENIORITY_LEVELS if level in found)
 
 
 def _role_levels(role: str) -> Iterable[str]:
