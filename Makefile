@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit clean bench
+.PHONY: run test lint unit clean bench fuzz crash-test load
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,3 +34,15 @@ clean:
 bench: $(STAMP)
 	command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk unavailable: using the asyncio load generator"
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The long proofs (not part of `make test`; README "Reliability"). `make load`
+# needs PostgreSQL and Redis on 127.0.0.1, as `.ci/run` starts them.
+fuzz: $(STAMP)
+	CONTACTLISTS_FUZZ_REQUESTS=10000 $(BIN)/pytest tests/test_fuzz.py -p no:cacheprovider -s
+
+crash-test: $(STAMP)
+	CONTACTLISTS_CRASH_ROUNDS=200 $(BIN)/pytest tests/test_crash.py -p no:cacheprovider -s
+
+load: $(STAMP)
+	$(BIN)/python -m bench.mixed --backend sqlite --workers 1 $(LOAD_ARGS)
+	$(BIN)/python -m bench.mixed --backend postgresql --workers 3 $(LOAD_ARGS)

@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from tests.api.helpers import create_body
-from tests.conftest import PostgresDatabase
-from tests.live_server import LiveServer, run_server
+from tests.live_server import LiveServer, backend_database_url, run_server
 
 
 @pytest.fixture(scope="module")
@@ -17,11 +16,7 @@ def server(
     backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """The server on a SQLite file, or on this run's PostgreSQL database, emptied first."""
-    database_url = None
-    if backend == "postgresql":
-        database: PostgresDatabase = request.getfixturevalue("postgres")
-        database.reset_blocking()
-        database_url = database.url
+    database_url = backend_database_url(backend, request)
     with run_server(tmp_path_factory.mktemp("server"), database_url) as live:
         yield live
 

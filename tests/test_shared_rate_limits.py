@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.live_server import free_port, operator_cli, server_env, serving
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _shared_redis() -> None:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=2).close()
-    except OSError as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"Redis is not reachable at 127.0.0.1:6379 in CI: {exc}", pytrace=False)
-        pytest.skip(f"Redis is not reachable at 127.0.0.1:6379: {exc}")
+from tests.live_server import free_port, operator_cli, server_env, serving, shared_redis_env
 
 
 def test_two_servers_count_down_one_budget(tmp_path: Path) -> None:
@@ -33,9 +17,7 @@ def test_two_servers_count_down_one_budget(tmp_path: Path) -> None:
     key = operator_cli(env, tmp_path, "keys", "create", "--account", "shared")
     shared = {
         **env,
-        "CONTACTLISTS_REDIS_URL": REDIS_URL,
-        # A prefix of this run's own, so runs (and the machine's other users) never collide.
-        "CONTACTLISTS_REDIS_KEY_PREFIX": f"contactlists-test-{secrets.token_hex(8)}",
+        **shared_redis_env(),
         "CONTACTLISTS_RATE_LIMIT": "6/minute",
     }
     headers = {"Authorization": f"Bearer {key}"}

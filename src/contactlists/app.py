@@ -8,7 +8,9 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from starlette.responses import Response
+from starlette.routing import Route
 
 from contactlists.connections.router import router as connections_router
 from contactlists.credits.router import router as credits_router
@@ -25,6 +27,7 @@ from contactlists.errors import (
 from contactlists.handlers import RequestContextMiddleware, install_exception_handlers
 from contactlists.lists.page_cache import PageCache
 from contactlists.lists.router import router as lists_router
+from contactlists.metrics import METRICS_PATH, MetricsEndpoint
 from contactlists.migrate import ensure_migrated
 from contactlists.providers.linkedin import new_http_client
 from contactlists.ratelimit import Limiter
@@ -147,9 +150,11 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             app.state.page_cache = PageCache(settings.page_cache_mb * 1024 * 1024)
             yield
         finally:
+            # Creates still running (a SIGTERM's graceful shutdown cancels what
+            # outlives its timeout) finish before anything they use is closed.
+            await shielded.drain()
             if reads is not None:
                 await reads.close()
-            await shielded.drain()
             await http.aclose()
             await limiter.close()
             await database.dispose()
@@ -168,6 +173,12 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         app.include_router(router)
     app.state.api_routes = [route for router in routers for route in router.routes]
     install_exception_handlers(app, debug=settings.debug)
-    app.add_middleware(RequestContextMiddleware, debug=settings.debug)
+    if settings.metrics_token is not None:
+        app.add_middleware(MetricsEndpoint, token=settings.metrics_token)
+    # Paths served by no API route (the docs, the OpenAPI document, /metrics) are
+    # fixed, so they can label a request's metrics themselves.
+    plain = (r.path for r in app.routes if isinstance(r, Route) and not isinstance(r, APIRoute))
+    plain_paths = frozenset({METRICS_PATH, *plain})
+    app.add_middleware(RequestContextMiddleware, debug=settings.debug, plain_paths=plain_paths)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

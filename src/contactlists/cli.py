@@ -8,13 +8,17 @@ line to stderr and exit non-zero.
 from __future__ import annotations
 
 import asyncio
+import math
 import shlex
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from types import FrameType
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -28,6 +32,8 @@ from contactlists.settings import ConfigurationError, Settings, get_settings
 
 T = TypeVar("T")
 DEMO_ACCOUNT = "demo"
+# Beyond the longest a create can run, for its write and its response.
+SHUTDOWN_GRACE_S = 30
 
 app = typer.Typer(help="Operate a Contact Lists API service.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
@@ -51,7 +57,7 @@ AccountOption = Annotated[str, typer.Option("--account", help="Account id or nam
 def _settings() -> Settings:
     try:
         return get_settings()
-    except ConfigurationError as exc:
+    except (ConfigurationError, ValidationError) as exc:
         _fail(str(exc))
 
 
@@ -249,8 +255,6 @@ def connect_linkedin(
 ) -> None:
     """Connect an account's Sales Navigator seat: the cookies are verified, then stored
     encrypted (renews an expired connection)."""
-    from pydantic import ValidationError
-
     from contactlists.connections.schemas import linkedin_cookies
     from contactlists.errors import ApiError
     from contactlists.providers.linkedin import new_http_client
@@ -347,6 +351,8 @@ def serve(
     """Serve the API (the database must be migrated)."""
     import uvicorn
 
+    from contactlists.logging_setup import logging_config
+    from contactlists.metrics import multiprocess_directory
     from contactlists.migrate import ensure_migrated
 
     settings = _settings()
@@ -356,18 +362,32 @@ def serve(
             "would keep rate limits of its own, multiplying every budget by the workers."
         )
     _run(lambda db: ensure_migrated(db, settings.database_url))
-    uvicorn.run(
-        "contactlists.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        log_level=settings.log_level.lower(),
-        proxy_headers=False,
-        server_header=False,
-    )
+    # On SIGTERM, requests in flight get as long as the longest create can take.
+    grace_s = settings.search_lock_wait_s + settings.search_timeout_s + SHUTDOWN_GRACE_S
+    # uvicorn raises the SIGTERM it shut down for again once it is done, which
+    # would end the process as killed; a finished graceful shutdown exits 0.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    with multiprocess_directory(workers):
+        uvicorn.run(
+            "contactlists.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            log_level=settings.log_level.lower(),
+            log_config=logging_config(settings),
+            # Ours (contactlists.access) names the route and account; one line per request.
+            access_log=False,
+            timeout_graceful_shutdown=math.ceil(grace_s),
+            proxy_headers=False,
+            server_header=False,
+        )
+
+
+def _exit_cleanly(_signal: int, _frame: FrameType | None) -> NoReturn:
+    raise SystemExit(0)
 
 
 def main() -> None:

@@ -27,6 +27,11 @@ class Environment(enum.StrEnum):
     PRODUCTION = "production"
 
 
+class LogFormat(enum.StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
 class ConfigurationError(Exception):
     """The settings cannot run a service; the message says what to fix."""
 
@@ -43,7 +48,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    log_level: str = "info"
+    log_level: str = Field(default="info", pattern=r"(?i)^(critical|error|warning|info|debug)$")
+    # None: JSON in production, readable text elsewhere.
+    log_format: LogFormat | None = None
+    # /metrics exists only when this is set, and answers only with it as the bearer token.
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
     debug: bool = False
     search_timeout_s: float = Field(default=90.0, gt=0)
     sandbox_latency_ms: int = Field(default=0, ge=0)
@@ -75,9 +84,9 @@ class Settings(BaseSettings):
         parse_rate_limit(value)
         return value
 
-    @field_validator("redis_url", mode="before")
+    @field_validator("redis_url", "metrics_token", mode="before")
     @classmethod
-    def _blank_redis_url_is_none(cls, value: Any) -> Any:
+    def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("trusted_proxies", mode="before")
@@ -108,6 +117,12 @@ class Settings(BaseSettings):
     @property
     def previous_secret_keys(self) -> list[str]:
         return [k.strip() for k in self.old_secret_keys.get_secret_value().split(",") if k.strip()]
+
+    @property
+    def effective_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return LogFormat.JSON if self.env is Environment.PRODUCTION else LogFormat.TEXT
 
     @property
     def is_sqlite(self) -> bool:

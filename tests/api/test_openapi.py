@@ -66,8 +66,14 @@ async def test_request_schemas_are_as_precise_as_validation(client: httpx.AsyncC
         country.match(code) and country.match(code.lower()) for code in SUPPORTED_COUNTRY_CODES
     )
     assert not country.match("ZZ")
+    # Lengths count after trimming, so the pattern carries them, not minLength/maxLength.
     name = schemas["ListCreate"]["properties"]["name"]
-    assert (name["minLength"], name["maxLength"]) == (1, 200)
+    assert "maxLength" not in name
+    name_pattern = re.compile(name["pattern"])
+    assert name_pattern.match(" \u3000" + "n" * 200 + "\t")
+    assert not name_pattern.match("n" * 201)
+    assert not name_pattern.match(" \u2003 ")
+    assert "anyOf" in filters  # MISSING_FILTER
 
 
 async def test_paging_parameters_are_documented(client: httpx.AsyncClient) -> None:

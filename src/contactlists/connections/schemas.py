@@ -6,9 +6,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
+    ConfigDict,
     Field,
+    JsonValue,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -16,21 +20,49 @@ from pydantic_core import PydanticCustomError
 
 from contactlists.lists.schemas import InputModel, WireModel
 from contactlists.providers.linkedin import LinkedInCredentials
+from contactlists.textfields import trim, trimmed_pattern
 
 # A cookie value (RFC 6265 cookie-octets), optionally in the double quotes
 # browsers show around JSESSIONID; the quotes are dropped.
-_COOKIE_PATTERN = r'^"?[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+"?$'
+_OCTET = "[\\x21\\x23-\\x2b\\x2d-\\x3a\\x3c-\\x5b\\x5d-\\x7e]"
+_COOKIE_PATTERN = f'^"?{_OCTET}+"?$'
+_MAX_COOKIE = 4096
+# The same, trimmed and at most 4096 long with its quotes, as one published pattern.
+_PUBLISHED_COOKIE_PATTERN = trimmed_pattern(
+    f'"{_OCTET}{{1,{_MAX_COOKIE - 2}}}"|"{_OCTET}{{1,{_MAX_COOKIE - 1}}}'
+    f'|{_OCTET}{{1,{_MAX_COOKIE - 1}}}"|{_OCTET}{{1,{_MAX_COOKIE}}}'
+)
 CookieValue = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=4096, pattern=_COOKIE_PATTERN
-    ),
+    StringConstraints(min_length=1, max_length=_MAX_COOKIE, pattern=_COOKIE_PATTERN),
+    BeforeValidator(trim),
     AfterValidator(lambda value: value.strip('"')),
+    WithJsonSchema({"type": "string", "pattern": _PUBLISHED_COOKIE_PATTERN}),
+]
+# Which fields go with which provider, for the published schema.
+_FIELDS_BY_PROVIDER: list[JsonValue] = [
+    {
+        "properties": {
+            "provider": {"const": "sandbox"},
+            "liAt": {"type": "null"},
+            "jsessionId": {"type": "null"},
+        }
+    },
+    {
+        "properties": {
+            "provider": {"const": "linkedin"},
+            "liAt": {"type": "string"},
+            "jsessionId": {"type": "string"},
+        },
+        "required": ["liAt", "jsessionId"],
+    },
 ]
 
 
 class ConnectionPut(InputModel):
     """Connect the account: `linkedin` with its session cookies, or the `sandbox`."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": _FIELDS_BY_PROVIDER})
 
     provider: Literal["linkedin", "sandbox"]
     li_at: CookieValue | None = Field(default=None, description="The `li_at` session cookie.")

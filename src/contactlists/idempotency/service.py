@@ -32,6 +32,12 @@ logger = logging.getLogger("contactlists.idempotency")
 HEADER = "Idempotency-Key"
 RETENTION = timedelta(hours=24)
 _VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+# What `parse_key` accepts, as one published pattern: a key in double quotes, or
+# one that is not (a single `"` is a key; `"…"` always loses its quotes).
+KEY_PATTERN = (
+    r'^(?:"[\x21-\x7e]{1,255}"|[\x21-\x7e]|[\x21\x23-\x7e][\x21-\x7e]{0,254}'
+    r'|"[\x21-\x7e]{0,253}[\x21\x23-\x7e])$'
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,23 +17,34 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
+    JsonValue,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from contactlists.providers.countries import SUPPORTED_COUNTRY_CODES, supported_countries
+from contactlists.textfields import SPACE_CLASS, Trimmed
 
 MISSING_FILTER_MESSAGE = "At least one filter (jobTitles, keywords, or countries) is required"
 
 # Patterns are published in the OpenAPI document, so they stay within the
 # syntax JSON Schema (ECMA-262) and Python share: no named groups, no flags.
-# Printable text: no C0 control characters or DEL (NUL cannot be stored in
-# PostgreSQL, and the rest are never meaningful in a name or a title).
-_NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
 
-_VANITY_CHAR = r"(?:[A-Za-z0-9_.&-]|%[0-9A-Fa-f]{2}|[^\x00-\x7f])"
+# A vanity name's character: a letter, digit or `_.&-`, literally or
+# percent-encoded; or any other character, literally or as the percent-encoded
+# bytes of its UTF-8 (a valid sequence: every such name decodes).
+_HEX = "[0-9A-Fa-f]"
+_CONTINUATION = f"%[89ABab]{_HEX}"
+_VANITY_CHAR = (
+    "(?:[A-Za-z0-9_.&-]|[^\\x00-\\x7f]"
+    "|%(?:2[6DEde]|3[0-9]|4[1-9A-Fa-f]|5[0-9AFaf]|6[1-9A-Fa-f]|7[0-9Aa])"
+    f"|%[Cc][2-9A-Fa-f]{_CONTINUATION}|%[Dd]{_HEX}{_CONTINUATION}"
+    f"|%[Ee]0%[ABab]{_HEX}{_CONTINUATION}|%[Ee][1-9A-Ca-c]{_CONTINUATION * 2}"
+    f"|%[Ee][Dd]%[89]{_HEX}{_CONTINUATION}|%[Ee][EFef]{_CONTINUATION * 2}"
+    f"|%[Ff]0%[9ABab]{_HEX}{_CONTINUATION * 2}|%[Ff][1-3]{_CONTINUATION * 3}"
+    f"|%[Ff]4%8{_HEX}{_CONTINUATION * 2})"
+)
 COMPANY_URL_PATTERN = (
     r"^(?:[Hh][Tt][Tt][Pp][Ss]?://)?(?:[A-Za-z]{2,3}\.)?[Ll][Ii][Nn][Kk][Ee][Dd][Ii][Nn]\.[Cc][Oo][Mm]"
     rf"/(?:company/({_VANITY_CHAR}{{1,150}})|sales/company/([0-9]{{1,20}}))"
@@ -48,15 +59,12 @@ _COUNTRY_PATTERN = "^(?:{})$".format(
 def normalize_company_url(raw: str) -> str:
     """Canonicalise a company page URL per the contract, or raise a field error."""
     match = _COMPANY_URL_RE.fullmatch(raw)
-    vanity = match.group(1) if match else None
-    if match and vanity is not None:
-        try:
-            decoded = unquote(vanity, errors="strict").lower()
-        except UnicodeDecodeError:
-            decoded = ""
-        if decoded and re.fullmatch(r"[\w.&-]+", decoded):
-            return f"https://www.linkedin.com/company/{decoded}"
-    elif match:
+    if match and match.group(1) is not None:
+        # The pattern admits only escapes of valid UTF-8, so this cannot fail.
+        return (
+            f"https://www.linkedin.com/company/{unquote(match.group(1), errors='strict').lower()}"
+        )
+    if match:
         return f"https://www.linkedin.com/sales/company/{match.group(2)}"
     raise PydanticCustomError(
         "invalid_company_url",
@@ -68,7 +76,8 @@ def normalize_company_url(raw: str) -> str:
 
 def normalize_country(raw: str) -> str:
     code = raw.upper()
-    if code not in supported_countries():
+    # ASCII only, as the published pattern: "ıd".upper() is "ID".
+    if not raw.isascii() or code not in supported_countries():
         raise PydanticCustomError(
             "unsupported_country",
             "unsupported country '{country}': use an ISO 3166-1 alpha-2 code that "
@@ -82,17 +91,9 @@ def _dedupe(values: list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(values)) if values is not None else None
 
 
-ListName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=_NO_CONTROLS),
-]
-JobTitle = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=_NO_CONTROLS),
-]
-Keywords = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=300, pattern=_NO_CONTROLS)
-]
+ListName = Annotated[str, Trimmed(200)]
+JobTitle = Annotated[str, Trimmed(100)]
+Keywords = Annotated[str, Trimmed(300, min_length=0)]
 CompanyUrl = Annotated[
     str,
     Field(max_length=2048, json_schema_extra={"pattern": COMPANY_URL_PATTERN}),
@@ -113,8 +114,22 @@ class InputModel(WireModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False)
 
 
+# MISSING_FILTER in the schema: a non-empty `jobTitles` or `countries`, or
+# `keywords` with something besides white space.
+_A_FILTER_IS_REQUIRED: list[JsonValue] = [
+    {"required": ["jobTitles"], "properties": {"jobTitles": {"type": "array", "minItems": 1}}},
+    {
+        "required": ["keywords"],
+        "properties": {"keywords": {"type": "string", "pattern": f"[^{SPACE_CLASS}]"}},
+    },
+    {"required": ["countries"], "properties": {"countries": {"type": "array", "minItems": 1}}},
+]
+
+
 class ListFilters(InputModel):
     """Search filters stored on a contact list."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": _A_FILTER_IS_REQUIRED})
 
     company_linked_in_urls: Annotated[
         list[CompanyUrl],

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import orjson
 
+from contactlists import metrics
 from contactlists.auth import Principal
 from contactlists.connections import search as connection_search
 from contactlists.connections import service as connections
@@ -67,6 +68,14 @@ def _not_found(list_id: str) -> NotFound:
     return NotFound(f"Contact list {list_id!r} not found.")
 
 
+def _checked(list_id: str) -> str:
+    """No list id has a NUL, and PostgreSQL refuses one even as a parameter (a
+    500 waiting to happen): such an id names no list, on every backend alike."""
+    if "\x00" in list_id:
+        raise _not_found(list_id)
+    return list_id
+
+
 async def page_lists(reads: ReadStore, principal: Principal, page: PageParams) -> dict[str, Any]:
     total, rows = await reads.lists_page(
         principal.account_id, principal.mode, page.limit, page.offset
@@ -75,7 +84,7 @@ async def page_lists(reads: ReadStore, principal: Principal, page: PageParams) -
 
 
 async def get_list(reads: ReadStore, principal: Principal, list_id: str) -> dict[str, Any]:
-    row = await reads.list_row(list_id, principal.account_id, principal.mode)
+    row = await reads.list_row(_checked(list_id), principal.account_id, principal.mode)
     if row is None:
         raise _not_found(list_id)
     return list_out(row)
@@ -85,7 +94,7 @@ async def page_contacts(
     reads: ReadStore, cache: PageCache, principal: Principal, list_id: str, page: PageParams
 ) -> CachedPage:
     """A page of contacts as serialised bytes with its ETag (see `page_cache`)."""
-    key = (list_id, page.limit, page.offset)
+    key = (_checked(list_id), page.limit, page.offset)
     cached = cache.get(key)
     if cached is not None:
         if not await reads.list_exists(list_id, principal.account_id, principal.mode):
@@ -105,7 +114,7 @@ async def rename_list(
 ) -> dict[str, Any]:
     async with database.transaction(write=True) as conn:
         row = await repository.rename_list(
-            conn, list_id, principal.account_id, principal.mode, name, utcnow()
+            conn, _checked(list_id), principal.account_id, principal.mode, name, utcnow()
         )
     if row is None:
         raise _not_found(list_id)
@@ -114,7 +123,9 @@ async def rename_list(
 
 async def delete_list(database: Database, principal: Principal, list_id: str) -> None:
     async with database.transaction(write=True) as conn:
-        deleted = await repository.delete_list(conn, list_id, principal.account_id, principal.mode)
+        deleted = await repository.delete_list(
+            conn, _checked(list_id), principal.account_id, principal.mode
+        )
     if not deleted:
         raise _not_found(list_id)
 
@@ -142,9 +153,10 @@ async def _search(
     )
     failure: ApiError
     try:
-        return await connection_search.search(
-            database, principal, settings, http, provider_name, query
-        )
+        with metrics.observe_search(provider_name):
+            return await connection_search.search(
+                database, principal, settings, http, provider_name, query
+            )
     except UnknownCompany as exc:
         field = _company_field(body, exc.company_url)
         message = f"LinkedIn does not know the company {exc.company_url!r}."
@@ -293,10 +305,12 @@ async def _store(
                 for position, lead in enumerate(result.leads)
             ],
         )
+        cost = 0
         if reservation is not None:
             cost = result.pages_with_leads * settings.credits_per_page
             await credits.settle(conn, reservation, cost, result.pages_with_leads, list_id)
         created = list_out_from(list_values)
         if claim is not None:
             await idempotency.complete(conn, claim, StoredResponse(201, created), list_id)
+    metrics.credits_charged(cost)
     return created

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from contactlists import metrics
+
 PAGE_SIZE = 25
 MAX_PAGES = 5
 
@@ -125,6 +127,7 @@ async def run_search(
         except TimeoutError as exc:
             raise UpstreamTimeout from exc
         pages_fetched += 1
+        metrics.page_fetched(provider.name)
         if page.leads:
             pages_with_leads += 1
         for lead in page.leads:
