@@ -75,9 +75,17 @@ def provisioned_server(
 ) -> Iterator[LiveServer]:
     """`run_server` on a migrated database, provisioned in-process (an account
     made through the service), so that it costs one process start, not six."""
+    live, test = provision(database_url)
+    with serving({**server_env(workdir, database_url), **settings}, workdir, log) as base:
+        yield LiveServer(base, live, test)
+
+
+def provision(database_url: str) -> tuple[str, str]:
+    """An account with a sandbox connection on a migrated database: its live and
+    test keys, made through the service in-process (no operator CLI to start)."""
     from tests.conftest import _in_thread, account_maker
 
-    async def provision() -> tuple[str, str]:
+    async def make() -> tuple[str, str]:
         database = Database(database_url)
         try:
             keys = await account_maker(database)()
@@ -85,9 +93,7 @@ def provisioned_server(
             await database.dispose()
         return keys.live_key, keys.test_key
 
-    live, test = _in_thread(lambda: asyncio.run(provision()))
-    with serving({**server_env(workdir, database_url), **settings}, workdir, log) as base:
-        yield LiveServer(base, live, test)
+    return _in_thread(lambda: asyncio.run(make()))
 
 
 def operator_cli(env: dict[str, str], cwd: Path, *args: str) -> str:

@@ -16,7 +16,8 @@ import httpx
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.live_server import operator_cli, server_env, shared_redis_env, start_server
+from tests.conftest import sqlite_copy
+from tests.live_server import provision, server_env, shared_redis_env, start_server
 
 TOKEN = "metrics-token-0123456789abcdef"
 CREDITS = "/v1/credits"
@@ -38,11 +39,12 @@ def _lines(log: Path) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in log.read_bytes().splitlines()]
 
 
-def test_two_workers_share_metrics_log_json_and_exit_cleanly(tmp_path: Path) -> None:
-    env = server_env(tmp_path)
-    operator_cli(env, tmp_path, "migrate")
-    operator_cli(env, tmp_path, "accounts", "create", "workers")
-    key = operator_cli(env, tmp_path, "keys", "create", "--account", "workers")
+def test_two_workers_share_metrics_log_json_and_exit_cleanly(
+    tmp_path: Path, migrated_template: Path
+) -> None:
+    database_url = sqlite_copy(migrated_template, tmp_path)
+    key, _ = provision(database_url)
+    env = server_env(tmp_path, database_url)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env |= {
