@@ -187,10 +187,6 @@ async def seed_postgres(dsn: str, name: str, lists: int) -> Seeded:
     list_rows = _list_rows(account["id"], lists)
     conn = await asyncpg.connect(dsn)
     try:
-        for json_type in ("json", "jsonb"):
-            await conn.set_type_codec(
-                json_type, encoder=str, decoder=json.loads, schema="pg_catalog", format="text"
-            )
         async with conn.transaction():
             await _copy(conn, "accounts", [account])
             await _copy(conn, "api_keys", [key_row])
