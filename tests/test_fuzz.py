@@ -25,9 +25,9 @@ from tests.live_server import server_env, serving
 REQUESTS = int(os.environ.get("CONTACTLISTS_FUZZ_REQUESTS", "1000"))
 LONG_RUN = REQUESTS > 1000
 OPERATIONS = 13
-# About 8 cases per operation and example, plus some 400 of the coverage phase
-# (measured); a short run is topped up with another seed.
-EXAMPLES_PER_OPERATION = max(60, (REQUESTS - 400) // 8)
+# A run generates about 15 requests per example asked of each operation, all
+# phases together (measured); one that falls short is topped up with another seed.
+EXAMPLES_PER_OPERATION = max(50, REQUESTS // 14)
 CONFIG = Path(__file__).parent / "fuzzing" / "schemathesis.toml"
 UNLIMITED = "1000000/minute"
 
