@@ -30,6 +30,7 @@ from bench.load import LoadResult, run_load
 from bench.seed import Seeded, seed_postgres, seed_sqlite
 from contactlists.migrate import upgrade
 
+PARTS = ("reads", "creates", "flatness", "memory")
 SECRET = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 POSTGRES_ADMIN = os.environ.get(
     "CONTACTLISTS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -280,7 +281,14 @@ def main() -> None:
     parser.add_argument(
         "--no-million", action="store_true", help="skip the 1M-contact flatness run"
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=PARTS,
+        help="run just these parts (repeatable); default: all",
+    )
     args = parser.parse_args()
+    parts = set(args.only or PARTS)
     bench = Bench(args.seconds, Path(tempfile.mkdtemp(prefix="contactlists-bench-")))
     bench.say(
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
@@ -292,8 +300,9 @@ def main() -> None:
     bench.say("|---|---|---|---|---|---|---|")
     path, url = migrated_sqlite(bench.workdir, "reads")
     seeded = seed_sqlite(path, "bench", 1_000)
-    bench.reads("SQLite", url, seeded, {"BENCH_SQLITE_PATH": path})
-    if not args.no_postgres:
+    if "reads" in parts:
+        bench.reads("SQLite", url, seeded, {"BENCH_SQLITE_PATH": path})
+    if "reads" in parts and not args.no_postgres:
         name = f"contactlists_bench_{secrets.token_hex(4)}"
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
         try:
@@ -311,14 +320,16 @@ def main() -> None:
     bench.say("")
     bench.say("| measurement | figures | ratio |")
     bench.say("|---|---|---|")
-    bench.creates(url, latency_ms=200)
-    if not args.no_million:
+    if "creates" in parts:
+        bench.creates(url, latency_ms=200)
+    if "flatness" in parts and not args.no_million:
         small_path, small_url = migrated_sqlite(bench.workdir, "small")
         small = seed_sqlite(small_path, "bench", 8)
         large_path, large_url = migrated_sqlite(bench.workdir, "large")
         large = seed_sqlite(large_path, "bench", 8_000)
         bench.flatness(small, small_url, large, large_url)
-    bench.memory(url, seeded)
+    if "memory" in parts:
+        bench.memory(url, seeded)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from contactlists.migrate import ensure_migrated
 from contactlists.providers.linkedin import new_http_client
 from contactlists.ratelimit import Limiter
 from contactlists.readstore import ReadStore, open_read_store
+from contactlists.routing import HotRoutes
 from contactlists.settings import Settings, get_settings
 from contactlists.shielding import ShieldedWork
 
@@ -167,6 +168,10 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         debug=False,
         # The contract: no Content-Type means JSON (explicit non-JSON is a 415).
         strict_content_type=False,
+        # Observability is Prometheus and JSON access lines (README "Operations");
+        # FastAPI's OpenTelemetry bridge would otherwise look for providers on
+        # every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     routers = (lists_router, credits_router, connections_router, health_router)
     for router in routers:
@@ -179,6 +184,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     # fixed, so they can label a request's metrics themselves.
     plain = (r.path for r in app.routes if isinstance(r, Route) and not isinstance(r, APIRoute))
     plain_paths = frozenset({METRICS_PATH, *plain})
+    # The framework's own routes (the docs) are registered before the routers.
+    served = [route for route in app.routes if isinstance(route, Route)] + app.state.api_routes
+    app.add_middleware(HotRoutes, routes=served, handlers=app.exception_handlers)
     app.add_middleware(RequestContextMiddleware, debug=settings.debug, plain_paths=plain_paths)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

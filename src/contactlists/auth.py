@@ -19,7 +19,7 @@ from starlette.requests import Request
 from contactlists.db import Database
 from contactlists.errors import Unauthenticated
 from contactlists.models import ApiKey, utcnow
-from contactlists.readstore import ReadStore
+from contactlists.readstore import ListProbe, ReadStore
 
 Mode = Literal["live", "test"]
 KEY_PATTERN = re.compile(r"sk_(live|test)_[A-Za-z0-9_-]{43}")
@@ -65,13 +65,16 @@ def bearer_token(request: Request) -> str:
     return token
 
 
-async def authenticate(database: Database, reads: ReadStore, token: str) -> Principal:
+async def authenticate(
+    database: Database, reads: ReadStore, token: str, *, probe_list: str | None = None
+) -> tuple[Principal, ListProbe | None]:
+    """The caller, and `probe_list`'s row for them, read in the key's own query."""
     if not KEY_PATTERN.fullmatch(token):
         raise Unauthenticated(
             "Malformed API key: expected `sk_live_` or `sk_test_` and 43 characters.",
             error_code="INVALID_API_KEY",
         )
-    key = await reads.key(hash_key(token))
+    key = await reads.key(hash_key(token), probe_list)
     if key is None:
         raise Unauthenticated("Unknown API key.", error_code="INVALID_API_KEY")
     if key.revoked:
@@ -82,10 +85,17 @@ async def authenticate(database: Database, reads: ReadStore, token: str) -> Prin
             await conn.execute(
                 sa.update(ApiKey).where(ApiKey.id == key.key_id).values(last_used_at=now)
             )
-    return Principal(key.account_id, key.key_id, cast(Mode, key.mode), key.unlimited)
+    principal = Principal(key.account_id, key.key_id, cast(Mode, key.mode), key.unlimited)
+    return principal, key.probe
 
 
 def principal_of(request: Request) -> Principal:
     """The principal the contract route authenticated before the body was read."""
-    principal: Principal = request.state.principal
+    principal: Principal = request.scope["state"]["principal"]
     return principal
+
+
+def list_probe_of(request: Request) -> ListProbe | None:
+    """The path's list as authentication read it, on routes that probe one."""
+    probe: ListProbe | None = request.scope["state"].get("list_probe")
+    return probe

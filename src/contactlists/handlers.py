@@ -14,7 +14,6 @@ import asyncpg
 import sqlalchemy.exc
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -53,8 +52,8 @@ _ERROR_CODES_BY_TYPE = {
 # shutdown, starting up).
 _UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "28", "3D", "53", "57"})
 _SECURITY_HEADERS = (
-    ("cache-control", "no-store"),
-    ("x-content-type-options", "nosniff"),
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
 )
 
 
@@ -225,13 +224,13 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers["x-request-id"] = request_id
-                for name, value in _SECURITY_HEADERS:
-                    headers[name] = value
+                # Appended as raw pairs: no response sets these names itself.
+                headers = [*message.get("headers", ()), *_SECURITY_HEADERS]
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
                 limits: RequestLimits | None = state.get("rate_limits")
                 if limits is not None:
-                    headers.update(limits.headers())
+                    headers.extend(limits.raw_headers())
+                message["headers"] = headers
             await send(message)
 
         try:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
@@ -28,8 +30,8 @@ def invalid_query_parameter(name: str, problem: str) -> ValidationFailed:
     )
 
 
-def _parse(request: Request, name: str, default: int, low: int, high: int) -> int:
-    values = request.query_params.getlist(name)
+def _parse(params: list[tuple[str, str]], name: str, default: int, low: int, high: int) -> int:
+    values = [value for key, value in params if key == name]
     if not values:
         return default
     problem = None
@@ -43,9 +45,17 @@ def _parse(request: Request, name: str, default: int, low: int, high: int) -> in
 
 
 def page_params(request: Request, default_limit: int) -> PageParams:
+    return _page_of(request.scope["query_string"], default_limit)
+
+
+@lru_cache(maxsize=4096)
+def _page_of(query_string: bytes, default_limit: int) -> PageParams:
+    """Parsed as Starlette parses a query string; clients page with a few
+    repeated strings, so the parse is kept (an invalid one raises each time)."""
+    params = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     return PageParams(
-        limit=_parse(request, "limit", default_limit, 1, 100),
-        offset=_parse(request, "offset", 0, 0, MAX_OFFSET),
+        limit=_parse(params, "limit", default_limit, 1, 100),
+        offset=_parse(params, "offset", 0, 0, MAX_OFFSET),
     )
 
 

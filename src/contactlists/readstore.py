@@ -32,11 +32,19 @@ KEY_SQL = (
     "FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.key_hash = {0}"
 )
 LIST_COLUMNS = "id, name, filters, contact_count, provider, created_at, updated_at"
+# The key and the list a request's path names, in one indexed query: the
+# list's row comes back (or NULLs) for the key's own account and mode only.
+KEY_AND_LIST_SQL = (
+    "SELECT k.id, k.account_id, k.mode, k.revoked_at, k.last_used_at, a.unlimited, "
+    "l.id, l.name, l.filters, l.contact_count, l.provider, l.created_at, l.updated_at "
+    "FROM api_keys k JOIN accounts a ON a.id = k.account_id "
+    "LEFT JOIN contact_lists l ON l.id = {1} AND l.account_id = k.account_id "
+    "AND l.mode = k.mode WHERE k.key_hash = {0}"
+)
 LIST_SQL = (
     f"SELECT {LIST_COLUMNS} FROM contact_lists "  # noqa: S608 - constant column list
     "WHERE id = {0} AND account_id = {1} AND mode = {2}"
 )
-LIST_EXISTS_SQL = "SELECT 1 FROM contact_lists WHERE id = {0} AND account_id = {1} AND mode = {2}"
 LISTS_COUNT_SQL = "SELECT count(*) FROM contact_lists WHERE account_id = {0} AND mode = {1}"
 LISTS_PAGE_SQL = (
     f"SELECT {LIST_COLUMNS} FROM contact_lists "  # noqa: S608 - constant column list
@@ -56,6 +64,18 @@ def _page_end(offset: int, limit: int) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class ListProbe:
+    """The list a request's path names, read along with the caller's key.
+
+    `row` is the list in `LIST_COLUMNS` order, or None when the key's account
+    and mode have no such list.
+    """
+
+    list_id: str
+    row: Sequence[Any] | None
+
+
+@dataclass(frozen=True, slots=True)
 class KeyRecord:
     key_id: str
     account_id: str
@@ -63,14 +83,21 @@ class KeyRecord:
     revoked: bool
     last_used_at: datetime | None
     unlimited: bool
+    probe: ListProbe | None = None
+
+
+def _probe(list_id: str | None, row: Sequence[Any]) -> ListProbe | None:
+    if list_id is None:
+        return None
+    return ListProbe(list_id, row[6:] if row[6] is not None else None)
 
 
 class ReadStore(Protocol):
-    async def key(self, key_hash: str) -> KeyRecord | None: ...
+    async def key(self, key_hash: str, list_id: str | None = None) -> KeyRecord | None:
+        """The key, with a probe of `list_id` when one is given."""
+        ...
 
     async def list_row(self, list_id: str, account_id: str, mode: str) -> Sequence[Any] | None: ...
-
-    async def list_exists(self, list_id: str, account_id: str, mode: str) -> bool: ...
 
     async def lists_page(
         self, account_id: str, mode: str, limit: int, offset: int
@@ -117,22 +144,30 @@ class SqliteReadStore:
         finally:
             cursor.execute("COMMIT")
 
-    async def key(self, key_hash: str) -> KeyRecord | None:
-        row = self._conn.execute(KEY_SQL.format("?"), (key_hash,)).fetchone()
+    async def key(self, key_hash: str, list_id: str | None = None) -> KeyRecord | None:
+        if list_id is None:
+            row = self._conn.execute(KEY_SQL.format("?"), (key_hash,)).fetchone()
+        else:
+            query = KEY_AND_LIST_SQL.format("?1", "?2")
+            row = self._conn.execute(query, (key_hash, list_id)).fetchone()
         if row is None:
             return None
         last_used = datetime.fromisoformat(row[4] + "+00:00") if row[4] else None
-        return KeyRecord(row[0], row[1], row[2], row[3] is not None, last_used, bool(row[5]))
+        return KeyRecord(
+            row[0],
+            row[1],
+            row[2],
+            row[3] is not None,
+            last_used,
+            bool(row[5]),
+            _probe(list_id, row),
+        )
 
     async def list_row(self, list_id: str, account_id: str, mode: str) -> Sequence[Any] | None:
         row: Sequence[Any] | None = self._conn.execute(
             LIST_SQL.format("?", "?", "?"), (list_id, account_id, mode)
         ).fetchone()
         return row
-
-    async def list_exists(self, list_id: str, account_id: str, mode: str) -> bool:
-        query = LIST_EXISTS_SQL.format("?", "?", "?")
-        return self._conn.execute(query, (list_id, account_id, mode)).fetchone() is not None
 
     async def lists_page(
         self, account_id: str, mode: str, limit: int, offset: int
@@ -191,21 +226,23 @@ class PostgresReadStore:
         )
         return cls(pool)
 
-    async def key(self, key_hash: str) -> KeyRecord | None:
-        row = await self._pool.fetchrow(KEY_SQL.format("$1"), key_hash)
+    async def key(self, key_hash: str, list_id: str | None = None) -> KeyRecord | None:
+        if list_id is None:
+            row = await self._pool.fetchrow(KEY_SQL.format("$1"), key_hash)
+        else:
+            query = KEY_AND_LIST_SQL.format("$1", "$2")
+            row = await self._pool.fetchrow(query, key_hash, list_id)
         if row is None:
             return None
-        return KeyRecord(row[0], row[1], row[2], row[3] is not None, row[4], bool(row[5]))
+        return KeyRecord(
+            row[0], row[1], row[2], row[3] is not None, row[4], bool(row[5]), _probe(list_id, row)
+        )
 
     async def list_row(self, list_id: str, account_id: str, mode: str) -> Sequence[Any] | None:
         row: Sequence[Any] | None = await self._pool.fetchrow(
             LIST_SQL.format("$1", "$2", "$3"), list_id, account_id, mode
         )
         return row
-
-    async def list_exists(self, list_id: str, account_id: str, mode: str) -> bool:
-        query = LIST_EXISTS_SQL.format("$1", "$2", "$3")
-        return await self._pool.fetchval(query, list_id, account_id, mode) is not None
 
     async def lists_page(
         self, account_id: str, mode: str, limit: int, offset: int

@@ -150,7 +150,7 @@ async def open_export(
     database: Database, reads: ReadStore, principal: Principal, list_id: str, fmt: ExportFormat
 ) -> Export:
     """Check the list exists for this caller first, so a 404 is a proper envelope."""
-    found: Mapping[str, Any] = await service.get_list(reads, principal, list_id)
+    found: Mapping[str, Any] = await service.get_list(reads, principal, list_id, None)
     return Export(
         media_type=MEDIA_TYPES[fmt],
         content_disposition=content_disposition(found["name"], found["id"], fmt),

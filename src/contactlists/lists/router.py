@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
-from contactlists.auth import principal_of
+from contactlists.auth import list_probe_of, principal_of
 from contactlists.deps import (
     DatabaseDep,
     HttpClientDep,
@@ -141,7 +141,11 @@ async def create_list(
 )
 async def get_list(listId: str, request: Request) -> Response:
     """Get a contact list by ID."""
-    return json_response(await service.get_list(reads_of(request), principal_of(request), listId))
+    return json_response(
+        await service.get_list(
+            reads_of(request), principal_of(request), listId, list_probe_of(request)
+        )
+    )
 
 
 @router.put(
@@ -196,7 +200,12 @@ async def list_contacts(
     """Get contacts in a contact list, in stored order."""
     page = page_params(request, default_limit=25)
     found = await service.page_contacts(
-        reads_of(request), request.app.state.page_cache, principal_of(request), listId, page
+        reads_of(request),
+        request.app.state.page_cache,
+        principal_of(request),
+        listId,
+        page,
+        list_probe_of(request),
     )
     headers = {"ETag": found.etag}
     if etag_matches(request.headers.get("if-none-match"), found.etag):

@@ -7,6 +7,7 @@ that the create flow can hold no connection while the upstream search runs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,7 +48,7 @@ from contactlists.providers.base import (
 )
 from contactlists.providers.seniority import seniority_from_title
 from contactlists.ratelimit import Budget, RequestLimits
-from contactlists.readstore import ReadStore
+from contactlists.readstore import ListProbe, ReadStore
 from contactlists.settings import Settings
 
 logger = logging.getLogger("contactlists")
@@ -83,22 +84,38 @@ async def page_lists(reads: ReadStore, principal: Principal, page: PageParams) -
     return page_body([list_out(row) for row in rows], total, page)
 
 
-async def get_list(reads: ReadStore, principal: Principal, list_id: str) -> dict[str, Any]:
-    row = await reads.list_row(_checked(list_id), principal.account_id, principal.mode)
+async def _list_row(
+    reads: ReadStore, principal: Principal, list_id: str, probe: ListProbe | None
+) -> Sequence[Any]:
+    """The list's row as authentication probed it, else read now; 404 if none."""
+    if probe is not None and probe.list_id == list_id:
+        row = probe.row
+    else:
+        row = await reads.list_row(_checked(list_id), principal.account_id, principal.mode)
     if row is None:
         raise _not_found(list_id)
-    return list_out(row)
+    return row
+
+
+async def get_list(
+    reads: ReadStore, principal: Principal, list_id: str, probe: ListProbe | None
+) -> dict[str, Any]:
+    return list_out(await _list_row(reads, principal, list_id, probe))
 
 
 async def page_contacts(
-    reads: ReadStore, cache: PageCache, principal: Principal, list_id: str, page: PageParams
+    reads: ReadStore,
+    cache: PageCache,
+    principal: Principal,
+    list_id: str,
+    page: PageParams,
+    probe: ListProbe | None,
 ) -> CachedPage:
     """A page of contacts as serialised bytes with its ETag (see `page_cache`)."""
     key = (_checked(list_id), page.limit, page.offset)
     cached = cache.get(key)
     if cached is not None:
-        if not await reads.list_exists(list_id, principal.account_id, principal.mode):
-            raise _not_found(list_id)
+        await _list_row(reads, principal, list_id, probe)
         return cached
     found = await reads.contacts_page(
         list_id, principal.account_id, principal.mode, page.limit, page.offset

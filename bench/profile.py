@@ -1,0 +1,183 @@
+"""`make profile`: where one request's time goes, with no server or network in the way.
+
+Drives the real application in this process through ASGI (lifespan included)
+on a seeded SQLite database: a cached contacts page, an uncached one, a lists
+page and a create with no sandbox latency. Prints microseconds per request for
+each, then a pyinstrument profile of the operation named by `--profile`.
+These are the numbers to move when `make bench` shows a gap; `make bench` is
+the figure of record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pyinstrument import Profiler
+
+from bench.__main__ import SECRET, migrated_sqlite
+from bench.seed import Seeded, seed_sqlite
+from contactlists.app import create_app
+from contactlists.settings import Settings
+
+ASGIApp = Callable[..., Awaitable[None]]
+CREATE_BODY = orjson.dumps(
+    {
+        "name": "profile",
+        "filters": {
+            "companyLinkedInUrls": ["https://www.linkedin.com/company/sandbox-exact-125"],
+            "jobTitles": ["Engineer"],
+        },
+    }
+)
+
+
+class Caller:
+    """Calls the ASGI app as uvicorn would, collecting the status and body."""
+
+    def __init__(self, app: ASGIApp, key: str) -> None:
+        self._app = app
+        self._auth = f"Bearer {key}".encode()
+
+    async def __call__(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        route, _, query = path.partition("?")
+        scope: dict[str, Any] = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": route,
+            "raw_path": route.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": [
+                (b"host", b"127.0.0.1"),
+                (b"authorization", self._auth),
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+        sent = False
+        status = 0
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                await asyncio.Event().wait()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self._app(scope, receive, send)
+        return status, b"".join(chunks)
+
+
+async def _lifespan(app: ASGIApp) -> tuple[asyncio.Queue[dict[str, Any]], asyncio.Task[None]]:
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    await inbox.put({"type": "lifespan.startup"})
+    task = asyncio.create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get, outbox.put)
+    )
+    started = await outbox.get()
+    assert started["type"] == "lifespan.startup.complete", started
+    return inbox, task
+
+
+async def _measure(
+    label: str, call: Callable[[], Awaitable[None]], count: int, profiler: Profiler | None
+) -> None:
+    for _ in range(min(count, 50)):
+        await call()
+    if profiler is not None:
+        profiler.start()
+    started = time.perf_counter()
+    for _ in range(count):
+        await call()
+    elapsed = time.perf_counter() - started
+    if profiler is not None:
+        profiler.stop()
+    print(f"{label:<34} {1e6 * elapsed / count:>9.1f} µs/request  ({count} requests)", flush=True)
+
+
+async def run(seeded: Seeded, url: str, operation: str, count: int) -> Profiler | None:
+    settings = Settings(
+        env="production",
+        secret_key=SECRET,
+        database_url=url,
+        log_level="warning",
+        rate_limit="100000000/minute",
+        create_rate_limit="100000000/minute",
+    )
+    app = create_app(settings)
+    inbox, task = await _lifespan(app)
+    call = Caller(app, seeded.key)
+    list_id = seeded.list_ids[len(seeded.list_ids) // 2]
+    offsets = iter(range(10**9))
+
+    async def expect(method: str, path: str, status: int, body: bytes = b"") -> None:
+        got, content = await call(method, path, body)
+        assert got == status, (path, got, content[:300])
+
+    operations: dict[str, tuple[Callable[[], Awaitable[None]], int]] = {
+        "cached-page": (
+            lambda: expect("GET", f"/v1/contacts/lists/{list_id}/contacts?limit=25", 200),
+            count,
+        ),
+        "uncached-page": (
+            lambda: expect(
+                "GET",
+                f"/v1/contacts/lists/{list_id}/contacts?limit=25&offset={next(offsets) % 100}",
+                200,
+            ),
+            count,
+        ),
+        "lists-page": (lambda: expect("GET", "/v1/contacts/lists?limit=20", 200), count),
+        "create": (lambda: expect("POST", "/v1/contacts/lists", 201, CREATE_BODY), count // 100),
+    }
+    profiler: Profiler | None = None
+    for name, (operation_call, times) in operations.items():
+        profiling = Profiler(interval=0.0001, async_mode="disabled") if name == operation else None
+        await _measure(name, operation_call, times, profiling)
+        profiler = profiling or profiler
+    await inbox.put({"type": "lifespan.shutdown"})
+    await task
+    return profiler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=5_000)
+    parser.add_argument(
+        "--profile",
+        choices=("cached-page", "uncached-page", "lists-page", "create", "none"),
+        default="cached-page",
+    )
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="contactlists-profile-"))
+    path, url = migrated_sqlite(workdir, "profile")
+    seeded = seed_sqlite(path, "profile", 200)
+    profiler = asyncio.run(run(seeded, url, args.profile, args.requests))
+    if profiler is not None:
+        print(profiler.output_text(unicode=True, color=False, show_all=True))
+
+
+if __name__ == "__main__":
+    main()
