@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit clean bench fuzz crash-test load
+.PHONY: run test lint unit clean bench profile fuzz crash-test load
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ clean:
 bench: $(STAMP)
 	command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk unavailable: using the asyncio load generator"
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Where one request's time goes, in-process (bench/profile.py).
+profile: $(STAMP)
+	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
 
 # The long proofs (not part of `make test`; README "Reliability"). `make load`
 # needs PostgreSQL and Redis on 127.0.0.1, as `.ci/run` starts them.

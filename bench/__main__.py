@@ -28,7 +28,15 @@ import httpx
 
 from bench.load import LoadResult, run_load
 from bench.seed import Seeded, seed_postgres, seed_sqlite
+from contactlists.auth import authenticate
+from contactlists.db import Database
+from contactlists.lists import service as lists_service
+from contactlists.lists.schemas import ListCreate
 from contactlists.migrate import upgrade
+from contactlists.providers.base import LeadQuery, run_search
+from contactlists.providers.sandbox import SandboxProvider
+from contactlists.readstore import open_read_store
+from contactlists.settings import Settings
 
 PARTS = ("reads", "creates", "flatness", "memory")
 SECRET = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -218,31 +226,46 @@ class Bench:
         }
         ideal = 5 * latency_ms / 1000
 
-        def create(key: str, out: list[float]) -> None:
+        def create(client: httpx.Client, out: list[float]) -> None:
+            """Time one create on a connected client: the service's time, not the
+            client's set-up (a fresh httpx client costs milliseconds)."""
             started = time.perf_counter()
-            response = httpx.post(
-                base + "/v1/contacts/lists",
-                json=body,
-                timeout=60,
-                headers={"Authorization": f"Bearer {key}"},
-            )
+            response = client.post("/v1/contacts/lists", json=body)
             assert response.status_code == 201, response.text
             out.append(time.perf_counter() - started)
 
+        def connected(base: str, key: str) -> httpx.Client:
+            client = httpx.Client(
+                base_url=base, timeout=60, headers={"Authorization": f"Bearer {key}"}
+            )
+            client.get("/v1/credits").raise_for_status()
+            return client
+
         with serving(app_command(), env) as (base, _):
+            clients = [connected(base, key) for key in keys]
             alone: list[float] = []
             for _ in range(5):
-                create(keys[0], alone)
+                create(clients[0], alone)
             concurrent: list[float] = []
-            threads = [threading.Thread(target=create, args=(key, concurrent)) for key in keys]
+            gate = threading.Barrier(len(clients))
+
+            def create_together(client: httpx.Client) -> None:
+                gate.wait()
+                create(client, concurrent)
+
+            threads = [threading.Thread(target=create_together, args=(c,)) for c in clients]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
+            for client in clients:
+                client.close()
         with serving(app_command(), app_env(database_url)) as (base, _):
             overhead: list[float] = []
+            client = connected(base, keys[0])
             for _ in range(10):
-                create(keys[0], overhead)
+                create(client, overhead)
+            client.close()
         self.say(
             f"| create, L = {latency_ms} ms, 125 leads | alone {statistics.median(alone):.3f} s, "
             f"8 concurrent max {max(concurrent):.3f} s vs 5 × L = {ideal:.3f} s "
@@ -252,6 +275,43 @@ class Bench:
             f"| create with L = 0 (validation + write transaction of 125 items + response) "
             f"| median {1000 * statistics.median(overhead):.1f} ms | — |"
         )
+        store = asyncio.run(write_transaction_times(database_url, keys[0], runs=20))
+        self.say(
+            f"| the create's write transaction alone (list + 125 people + 125 items, in-process) "
+            f"| median {1000 * statistics.median(store):.1f} ms | — |"
+        )
+
+
+async def write_transaction_times(database_url: str, key: str, runs: int) -> list[float]:
+    """Time the create flow's one write transaction (`lists.service._store`) on its own."""
+    settings = Settings(
+        env="production", secret_key=SECRET, database_url=database_url, log_level="warning"
+    )
+    database = Database.from_settings(settings)
+    reads = await open_read_store(settings)
+    try:
+        principal, _ = await authenticate(database, reads, key)
+        body = ListCreate.model_validate(
+            {
+                "name": "bench",
+                "filters": {
+                    "companyLinkedInUrls": ["https://www.linkedin.com/company/sandbox-exact-125"]
+                },
+            }
+        )
+        query = LeadQuery(company_urls=tuple(body.filters.company_linked_in_urls))
+        result = await run_search(SandboxProvider(), query, timeout_s=30)
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            await lists_service._store(
+                database, principal, settings, body, "sandbox", result, None, None
+            )
+            times.append(time.perf_counter() - started)
+        return times
+    finally:
+        await reads.close()
+        await database.dispose()
 
 
 def seed_sqlite_account(database_url: str, name: str) -> str:

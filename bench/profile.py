@@ -176,7 +176,7 @@ def main() -> None:
     seeded = seed_sqlite(path, "profile", 200)
     profiler = asyncio.run(run(seeded, url, args.profile, args.requests))
     if profiler is not None:
-        print(profiler.output_text(unicode=True, color=False, show_all=True))
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -19,17 +19,19 @@ NAMING_CONVENTION = {
 }
 
 
-_BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
+_BASE32 = b"abcdefghijklmnopqrstuvwxyz234567"
+# Byte b -> the base32 digit of its low 5 bits; 256 is a multiple of 32, so a
+# uniformly random byte gives a uniformly random digit.
+_DIGIT_OF_BYTE = bytes(_BASE32[byte & 31] for byte in range(256))
 
 
 def new_id(prefix: str) -> str:
-    """An opaque id with 130 random bits, lower-case base32 so it is URL-safe.
+    """An opaque id with 130 random bits: 26 lower-case base32 digits, URL-safe.
 
-    Encoded by hand: a create makes hundreds of ids, and `base64.b32encode` is
-    pure Python and several times slower. Same alphabet and length (26).
+    One C-level translate of 26 random bytes: a create makes hundreds of ids,
+    and encoding a random integer digit by digit in Python cost 7 µs an id.
     """
-    number = secrets.randbits(130)  # 26 base32 digits of 5 bits each
-    return prefix + "_" + "".join(_BASE32[(number >> shift) & 31] for shift in range(0, 130, 5))
+    return prefix + "_" + os.urandom(26).translate(_DIGIT_OF_BYTE).decode()
 
 
 def utcnow() -> datetime:
