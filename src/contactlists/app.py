@@ -29,7 +29,7 @@ from contactlists.lists.page_cache import PageCache
 from contactlists.lists.router import router as lists_router
 from contactlists.metrics import METRICS_PATH, MetricsEndpoint
 from contactlists.migrate import ensure_migrated
-from contactlists.providers.linkedin import new_http_client
+from contactlists.providers.linkedin import LazyHttpClient
 from contactlists.ratelimit import Limiter
 from contactlists.readstore import ReadStore, open_read_store
 from contactlists.routing import HotRoutes
@@ -137,7 +137,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         database = Database.from_settings(settings)
         limiter = Limiter(settings)
         shielded = ShieldedWork()
-        http = new_http_client(settings.linkedin_request_timeout_s)
+        http = LazyHttpClient(settings.linkedin_request_timeout_s)
         reads: ReadStore | None = None
         try:
             if check_migrations:
@@ -177,7 +177,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     for router in routers:
         app.include_router(router)
     app.state.api_routes = [route for router in routers for route in router.routes]
-    install_exception_handlers(app, debug=settings.debug)
+    install_exception_handlers(app, debug=settings.debug, postgresql=not settings.is_sqlite)
     if settings.metrics_token is not None:
         app.add_middleware(MetricsEndpoint, token=settings.metrics_token)
     # Paths served by no API route (the docs, the OpenAPI document, /metrics) are

@@ -3,6 +3,10 @@
 Commands whose output scripts read print that value alone on the last line of
 stdout; everything meant for people goes through Rich. Failures print one clear
 line to stderr and exit non-zero.
+
+The process of `serve` becomes the server, so this module imports little more
+than the server does: Rich is loaded on the first output, and `lists` (an HTTP
+client of the API) when it is invoked.
 """
 
 from __future__ import annotations
@@ -14,28 +18,54 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from functools import cache
 from types import FrameType
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
+from typer.core import TyperGroup
 
 from contactlists.accounts import service as accounts
-from contactlists.client_cli import lists_app
 from contactlists.connections import service as connections
 from contactlists.credits import service as credits
 from contactlists.db import AnyRow, Database, DatabaseNotMigrated
 from contactlists.idempotency import service as idempotency
 from contactlists.settings import ConfigurationError, Settings, get_settings
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
 T = TypeVar("T")
 DEMO_ACCOUNT = "demo"
 # Beyond the longest a create can run, for its write and its response.
 SHUTDOWN_GRACE_S = 30
+LISTS_COMMAND = "lists"
 
-app = typer.Typer(help="Operate a Contact Lists API service.", no_args_is_help=True)
+
+class _Commands(TyperGroup):
+    """The operator commands, then `lists`, imported only when it is looked up.
+
+    `lists` talks to a server over HTTP (httpx, Rich progress bars): ~6 MiB
+    resident that `serve` would otherwise carry into the server. The `ctx` and
+    command types are Any because typer 0.29 vendors Click's under a private name.
+    """
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), LISTS_COMMAND]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name != LISTS_COMMAND:
+            return super().get_command(ctx, cmd_name)
+        from contactlists.client_cli import lists_app
+
+        group = typer.main.get_group(lists_app)
+        group.name = LISTS_COMMAND
+        return group
+
+
+app = typer.Typer(help="Operate a Contact Lists API service.", no_args_is_help=True, cls=_Commands)
 accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 connect_app = typer.Typer(
@@ -46,12 +76,21 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(connect_app, name="connect")
 connections_app = typer.Typer(help="Accounts' Sales Navigator connections.", no_args_is_help=True)
 app.add_typer(connections_app, name="connections")
-app.add_typer(lists_app, name="lists")
-
-console = Console()
-errors = Console(stderr=True)
 
 AccountOption = Annotated[str, typer.Option("--account", help="Account id or name.")]
+
+
+@cache
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def _table(*columns: str) -> Table:
+    from rich.table import Table
+
+    return Table(*columns)
 
 
 def _settings() -> Settings:
@@ -62,7 +101,7 @@ def _settings() -> Settings:
 
 
 def _fail(message: str) -> NoReturn:
-    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    _console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
     raise typer.Exit(1)
 
 
@@ -94,7 +133,7 @@ def migrate() -> None:
 
     settings = _settings()
     upgrade(settings.database_url, engine_options(settings))
-    console.print("[green]Database migrated.[/green]")
+    _console().print("[green]Database migrated.[/green]")
 
 
 @accounts_app.command("create")
@@ -111,7 +150,7 @@ def accounts_create(
     if credits is not None and unlimited:
         _fail("Give either --credits or --unlimited, not both.")
     account_id = _run(lambda db: accounts.create_account(db, name, credits))
-    console.print(f"Created account [bold]{name}[/bold].")
+    _console().print(f"Created account [bold]{name}[/bold].")
     print(account_id)
 
 
@@ -119,11 +158,11 @@ def accounts_create(
 def accounts_list() -> None:
     """List accounts."""
     rows = _run(accounts.list_accounts)
-    table = Table("id", "name", "credits", "active keys", "created")
+    table = _table("id", "name", "credits", "active keys", "created")
     for row in rows:
         credits = "unlimited" if row.unlimited else "limited"
         table.add_row(row.id, row.name, credits, str(row.active_keys), _when(row.created_at))
-    console.print(table)
+    _console().print(table)
 
 
 @accounts_app.command("grant-credits")
@@ -133,7 +172,7 @@ def accounts_grant_credits(
 ) -> None:
     """Add credits to a limited account; prints its new balance on the last line."""
     balance = _run(lambda db: accounts.grant_credits(db, account, amount))
-    console.print(f"Granted {amount} credits to [bold]{account}[/bold].")
+    _console().print(f"Granted {amount} credits to [bold]{account}[/bold].")
     print(balance)
 
 
@@ -144,7 +183,7 @@ def accounts_ledger(account: Annotated[str, typer.Argument(help="Account id or n
     async def work(db: Database) -> Sequence[AnyRow]:
         return await credits.ledger(db, (await accounts.resolve_account(db, account)).id)
 
-    table = Table(
+    table = _table(
         "when", "kind", "delta", "held", "balance", "reason", "reservation", "list", "request"
     )
     balance = held = 0
@@ -162,8 +201,8 @@ def accounts_ledger(account: Annotated[str, typer.Argument(help="Account id or n
             row.list_id or "—",
             row.request_id or "—",
         )
-    console.print(table)
-    console.print(f"Balance {balance}; held by searches in progress {held}.")
+    _console().print(table)
+    _console().print(f"Balance {balance}; held by searches in progress {held}.")
 
 
 @app.command()
@@ -174,7 +213,7 @@ def purge() -> None:
         return await idempotency.purge(db), await credits.close_expired(db)
 
     records, reservations = _run(work)
-    console.print(
+    _console().print(
         f"Deleted {records} expired idempotency record(s); "
         f"closed {reservations} expired credit reservation(s)."
     )
@@ -192,7 +231,7 @@ def keys_create(
         return await accounts.create_key(db, found.id, "test" if test else "live")
 
     key_id, key = _run(work)
-    console.print(f"Created key [bold]{key_id}[/bold]. Store it now: it is not shown again.")
+    _console().print(f"Created key [bold]{key_id}[/bold]. Store it now: it is not shown again.")
     print(key)
 
 
@@ -214,17 +253,17 @@ def keys_list(account: AccountOption) -> None:
             for k in await accounts.list_keys(db, found.id)
         ]
 
-    table = Table("key id", "prefix", "mode", "created", "last used", "revoked")
+    table = _table("key id", "prefix", "mode", "created", "last used", "revoked")
     for row in _run(work):
         table.add_row(*row)
-    console.print(table)
+    _console().print(table)
 
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: str) -> None:
     """Revoke a key; it stops working on the next request."""
     _run(lambda db: accounts.revoke_key(db, key_id))
-    console.print(f"Revoked key [bold]{key_id}[/bold].")
+    _console().print(f"Revoked key [bold]{key_id}[/bold].")
 
 
 @connect_app.command("sandbox")
@@ -237,7 +276,7 @@ def connect_sandbox(account: AccountOption) -> None:
         return str(found.name)
 
     name = _run(work)
-    console.print(f"Account [bold]{name}[/bold] is connected to the sandbox.")
+    _console().print(f"Account [bold]{name}[/bold] is connected to the sandbox.")
 
 
 def _secret_value(value: str) -> str:
@@ -276,7 +315,7 @@ def connect_linkedin(
         name = _run(work)
     except ApiError as exc:
         _fail(exc.message)
-    console.print(f"Account [bold]{name}[/bold] is connected to its Sales Navigator seat.")
+    _console().print(f"Account [bold]{name}[/bold] is connected to its Sales Navigator seat.")
 
 
 @connections_app.command("show")
@@ -288,14 +327,14 @@ def connections_show(account: AccountOption) -> None:
         return await connections.describe(db, found.id)
 
     shown = _run(work)
-    table = Table("provider", "state", "connected", "last verified", "last error")
+    table = _table("provider", "state", "connected", "last verified", "last error")
     table.add_row(
         *(
             shown[k] or "—"
             for k in ("provider", "state", "connectedAt", "lastVerifiedAt", "lastError")
         )
     )
-    console.print(table)
+    _console().print(table)
     print(shown["state"])
 
 
@@ -305,7 +344,7 @@ def connections_reencrypt() -> None:
     which the keys in CONTACTLISTS_OLD_SECRET_KEYS can be dropped."""
     settings = _settings()
     done, failed = _run(lambda db: connections.reencrypt_all(db, settings))
-    console.print(f"Re-encrypted {done} connection(s).")
+    _console().print(f"Re-encrypted {done} connection(s).")
     if failed:
         _fail(f"{failed} connection(s) could not be decrypted with the configured keys.")
 
@@ -330,8 +369,8 @@ def demo() -> None:
         '{"name": "Engineers at Stripe", "filters": {"companyLinkedInUrls": '
         '["https://www.linkedin.com/company/stripe"], "jobTitles": ["Engineer"]}}'
     )
-    console.print("Demo account ready (sandbox connection). Try:\n", highlight=False)
-    console.print(
+    _console().print("Demo account ready (sandbox connection). Try:\n", highlight=False)
+    _console().print(
         f"  curl -s -X POST {base}/v1/contacts/lists \\\n"
         f"    -H 'Authorization: Bearer {key}' \\\n"
         f"    -H 'Content-Type: application/json' \\\n"

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-import asyncpg
 import sqlalchemy.exc
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -121,7 +120,27 @@ def _allowed_methods(request: Request) -> list[str]:
     )
 
 
-def install_exception_handlers(app: FastAPI, *, debug: bool) -> None:
+def _raw_driver_unavailable(postgresql: bool) -> tuple[type[Exception], ...]:
+    """The errors of the raw read path's driver (readstore) that mean an outage.
+
+    asyncpg's only on PostgreSQL: a SQLite server never raises them, and
+    importing asyncpg would cost it ~3 MiB resident.
+    """
+    if not postgresql:
+        return (sqlite3.OperationalError,)
+    import asyncpg
+
+    return (
+        sqlite3.OperationalError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.exceptions.QueryCanceledError,
+        asyncpg.exceptions.TooManyConnectionsError,
+        asyncpg.exceptions.CannotConnectNowError,
+    )
+
+
+def install_exception_handlers(app: FastAPI, *, debug: bool, postgresql: bool) -> None:
     async def on_api_error(request: Request, exc: Exception) -> Response:
         return render_error(cast(ApiError, exc), _request_id(request), debug=debug)
 
@@ -166,19 +185,11 @@ def install_exception_handlers(app: FastAPI, *, debug: bool) -> None:
     # TimeoutError, DNS failure) and a server that refuses the session or
     # cancels a statement as a DBAPIError carrying its SQLSTATE.
     # The raw read path (readstore) raises its drivers' own errors.
-    raw_driver_unavailable = (
-        sqlite3.OperationalError,
-        asyncpg.PostgresConnectionError,
-        asyncpg.InterfaceError,
-        asyncpg.exceptions.QueryCanceledError,
-        asyncpg.exceptions.TooManyConnectionsError,
-        asyncpg.exceptions.CannotConnectNowError,
-    )
     for unavailable in (
         sqlalchemy.exc.DBAPIError,
         sqlalchemy.exc.TimeoutError,
         OSError,
-        *raw_driver_unavailable,
+        *_raw_driver_unavailable(postgresql),
     ):
         app.add_exception_handler(unavailable, on_database_unavailable)
 

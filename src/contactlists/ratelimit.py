@@ -22,15 +22,17 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import coredis
 from limits import RateLimitItem, parse
-from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
 from contactlists.errors import RateLimited
 from contactlists.settings import IPNetwork, Settings
+
+if TYPE_CHECKING:
+    import coredis
 
 logger = logging.getLogger("contactlists.ratelimit")
 REDIS_RETRY_S = 5.0
@@ -123,6 +125,11 @@ class Limiter:
         self._redis_retry_at = 0.0
         self._failing_open = False
         if settings.redis_url:
+            # Imported only here: coredis is ~12 MiB resident, and without Redis
+            # nothing uses it.
+            import coredis
+            from limits.aio.storage import RedisStorage
+
             self._pool = coredis.ConnectionPool.from_url(
                 settings.redis_url,
                 connect_timeout=_REDIS_TIMEOUT_S,

@@ -17,14 +17,16 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import asyncpg
 import orjson
 from sqlalchemy.engine import make_url
 
 from contactlists.db import SQLITE_BUSY_TIMEOUT_MS
 from contactlists.settings import Settings
+
+if TYPE_CHECKING:
+    import asyncpg
 
 POSITION_MAX = 2**31 - 1
 KEY_SQL = (
@@ -204,6 +206,9 @@ class PostgresReadStore:
 
     @classmethod
     async def connect(cls, dsn: str, settings: Settings) -> PostgresReadStore:
+        # Imported here: a SQLite server never loads asyncpg (~3 MiB resident).
+        import asyncpg
+
         async def init(conn: asyncpg.Connection) -> None:
             for json_type in ("json", "jsonb"):
                 await conn.set_type_codec(

@@ -4,19 +4,23 @@ The Fernet key is derived from `CONTACTLISTS_SECRET_KEY` with HKDF-SHA256, so
 the secret can be any long random string and this key is used for nothing else.
 Earlier secrets (`CONTACTLISTS_OLD_SECRET_KEYS`) still decrypt; everything is
 encrypted with the current one, and `rotate` re-encrypts a stored token with it.
+
+`cryptography` is imported where a credential is encrypted or decrypted, not
+with this module: it is ~7 MiB resident, and only LinkedIn connections need it.
 """
 
 from __future__ import annotations
 
 import base64
+from typing import TYPE_CHECKING
 
 import orjson
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from contactlists.providers.linkedin import LinkedInCredentials
 from contactlists.settings import Settings
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 _HKDF_INFO = b"contactlists/sales-navigator-credentials/v1"
 
@@ -26,6 +30,10 @@ class UndecryptableCredentials(Exception):
 
 
 def _fernet(secret: str) -> Fernet:
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(
         secret.encode()
     )
@@ -34,6 +42,8 @@ def _fernet(secret: str) -> Fernet:
 
 class CredentialCipher:
     def __init__(self, secret: str, previous: list[str] | None = None) -> None:
+        from cryptography.fernet import MultiFernet
+
         self._fernet = MultiFernet([_fernet(s) for s in (secret, *(previous or ()))])
 
     @classmethod
@@ -45,6 +55,8 @@ class CredentialCipher:
         return self._fernet.encrypt(plain).decode()
 
     def decrypt(self, token: str) -> LinkedInCredentials:
+        from cryptography.fernet import InvalidToken
+
         try:
             values = orjson.loads(self._fernet.decrypt(token.encode()))
         except InvalidToken as exc:
@@ -53,6 +65,8 @@ class CredentialCipher:
 
     def rotate(self, token: str) -> str:
         """The same credentials encrypted with the current key."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.rotate(token.encode()).decode()
         except InvalidToken as exc:

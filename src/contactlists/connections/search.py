@@ -10,15 +10,13 @@ from __future__ import annotations
 import asyncio
 import time
 
-import httpx
-
 from contactlists.auth import Principal
 from contactlists.connections import seats
 from contactlists.connections import service as connections
 from contactlists.db import Database
 from contactlists.providers import get_provider
 from contactlists.providers.base import LeadQuery, SearchResult, UpstreamTimeout, run_search
-from contactlists.providers.linkedin import LinkedInProvider
+from contactlists.providers.linkedin import LazyHttpClient, LinkedInProvider
 from contactlists.settings import Settings
 
 
@@ -26,7 +24,7 @@ async def search(
     database: Database,
     principal: Principal,
     settings: Settings,
-    http: httpx.AsyncClient,
+    http: LazyHttpClient,
     provider_name: str,
     query: LeadQuery,
 ) -> SearchResult:
@@ -34,7 +32,7 @@ async def search(
         provider = get_provider(provider_name, settings)
         return await run_search(provider, query, timeout_s=settings.search_timeout_s)
     credentials = await connections.linkedin_credentials(database, principal, settings)
-    session = connections.linkedin_session(http, settings, credentials)
+    session = connections.linkedin_session(http.get(), settings, credentials)
     account_id = principal.account_id
     async with seats.seat_lock(database, account_id, settings):
         await seats.ensure_budget(database, account_id, settings)

@@ -4,9 +4,7 @@ only encrypted (see `crypto`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from contactlists.auth import Principal
 from contactlists.connections import repository
@@ -28,8 +26,11 @@ from contactlists.providers.base import (
     UpstreamRateLimited,
     UpstreamTimeout,
 )
-from contactlists.providers.linkedin import LinkedInCredentials, LinkedInSession
+from contactlists.providers.linkedin import LazyHttpClient, LinkedInCredentials, LinkedInSession
 from contactlists.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 SESSION_EXPIRED_MESSAGE = (
     "The Sales Navigator session has expired; reconnect it (PUT "
@@ -145,7 +146,7 @@ async def replace(
     database: Database,
     principal: Principal,
     settings: Settings,
-    http: httpx.AsyncClient,
+    http: LazyHttpClient,
     provider: str,
     credentials: LinkedInCredentials | None,
 ) -> dict[str, Any]:
@@ -153,7 +154,7 @@ async def replace(
     if credentials is None:
         await connect(database, principal.account_id, provider)
     else:
-        await connect_linkedin(database, settings, http, principal.account_id, credentials)
+        await connect_linkedin(database, settings, http.get(), principal.account_id, credentials)
     return await describe(database, principal.account_id)
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 import orjson
 
 from contactlists import metrics
@@ -46,6 +45,7 @@ from contactlists.providers.base import (
     SessionExpired,
     UnknownCompany,
 )
+from contactlists.providers.linkedin import LazyHttpClient
 from contactlists.providers.seniority import seniority_from_title
 from contactlists.ratelimit import Budget, RequestLimits
 from contactlists.readstore import ListProbe, ReadStore
@@ -157,7 +157,7 @@ async def _search(
     database: Database,
     principal: Principal,
     settings: Settings,
-    http: httpx.AsyncClient,
+    http: LazyHttpClient,
     provider_name: str,
     body: ListCreate,
 ) -> SearchResult:
@@ -214,7 +214,7 @@ async def create_list(
     settings: Settings,
     body: ListCreate,
     request_id: str,
-    http: httpx.AsyncClient,
+    http: LazyHttpClient,
     *,
     idempotency_key: IdempotencyKey | None,
     limits: RequestLimits,

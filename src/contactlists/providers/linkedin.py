@@ -23,10 +23,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
@@ -52,6 +51,9 @@ from contactlists.providers.linkedin_query import (
     parse_lead_page,
     search_query_string,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 T = TypeVar("T")
 ATTEMPTS = 3
@@ -92,12 +94,37 @@ def new_http_client(timeout_s: float) -> httpx.AsyncClient:
     and its cookie jar refuses every cookie: seats share the client and must
     never share cookies, so each request carries its seat's own.
     """
+    import httpx
+
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
         follow_redirects=False,
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
     )
+
+
+class LazyHttpClient:
+    """The server's `new_http_client`, built when a LinkedIn seat first needs it.
+
+    Most servers never talk to LinkedIn (test keys and sandbox connections stay
+    in the process), and httpx costs ~6 MiB resident, so neither it nor the
+    client's pool exists until then.
+    """
+
+    def __init__(self, timeout_s: float) -> None:
+        self._timeout_s = timeout_s
+        self._client: httpx.AsyncClient | None = None
+
+    def get(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = new_http_client(self._timeout_s)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
 
 class _Transient(UpstreamError):
@@ -188,6 +215,8 @@ class LinkedInSession:
         return await self._retrying(self._get_once, path, query, parse)
 
     async def _get_once(self, path: str, query: str, parse: Callable[[Any], T]) -> T:
+        import httpx  # loaded with the session's client (`new_http_client`)
+
         url = f"{self._base_url}{path}?{query}" if query else f"{self._base_url}{path}"
         try:
             response = await self._http.get(url, headers=self._headers)

@@ -39,10 +39,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import accumulate, chain, zip_longest
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from faker import Faker
-from faker.utils.text import slugify
 
 from contactlists.providers.base import (
     MAX_PAGES,
@@ -59,6 +57,9 @@ from contactlists.providers.base import (
 )
 from contactlists.providers.countries import supported_countries
 from contactlists.providers.sandbox_titles import draw_title, pick
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 MAX_POPULATION = 600
 _EMPTY_SHARE = 0.05
@@ -271,6 +272,8 @@ def _person(
     home: str,
     overrides: _Overrides | None,
 ) -> SandboxPerson:
+    from faker.utils.text import slugify  # imported on first use, like Faker (`_faker`)
+
     # Hashed, not drawn: a person keeps their profile id whatever query built them.
     digest = hashlib.sha256(f"person\0{company_id}\0{index}".encode()).digest()
     country = home if rng.random() < _HOME_SHARE else _draw_country(rng)
@@ -357,6 +360,10 @@ def _pool(locale: str) -> _Pool:
 
 @cache
 def _faker(locale: str) -> Faker:
+    # Faker is imported on the first sandbox search, not with the server: it is
+    # ~4 MiB resident before any locale's data, and only the sandbox uses it.
+    from faker import Faker
+
     # Loading only the providers we draw from makes a locale ~4x cheaper to start.
     return Faker(locale, providers=_FAKER_PROVIDERS, use_weighting=False)
 

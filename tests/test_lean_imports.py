@@ -1,0 +1,101 @@
+"""Heavy modules load only on the paths that need them, so an idle server stays small.
+
+A fresh process starts the app on SQLite, then takes each path that needs one
+of them, recording the heavy modules each step loaded: none for the idle server
+and the operator CLI (whose `serve` process becomes the server), and the one it
+needs for each other step.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import sqlite_copy
+
+HEAVY = ("alembic", "asyncpg", "coredis", "cryptography", "faker", "httpx", "rich")
+
+_PROBE = """
+import asyncio, json, sys
+from contactlists.app import create_app
+from contactlists.settings import Environment, Settings
+
+HEAVY = sys.argv[2].split(",")
+steps = {}
+loaded = set()
+
+
+def step(name):
+    global loaded
+    now = {m for m in HEAVY if m in sys.modules}
+    steps[name] = sorted(now - loaded)
+    loaded = now
+
+
+async def main():
+    settings = Settings(env=Environment.TEST, database_url=sys.argv[1], secret_key="s" * 48)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        step("idle server")
+
+        import typer.main
+        from contactlists import cli
+        typer.main.get_command(cli.app)
+        step("operator cli")
+
+        from contactlists.providers.base import LeadQuery
+        from contactlists.providers.sandbox import SandboxProvider
+        query = LeadQuery(("https://www.linkedin.com/company/stripe",))
+        await SandboxProvider().fetch_page(query, 0, 25)
+        step("sandbox search")
+
+        from contactlists.connections.crypto import CredentialCipher
+        from contactlists.providers.linkedin import LinkedInCredentials
+        CredentialCipher("k" * 48).encrypt(LinkedInCredentials("li", "ajax:1"))
+        step("credentials")
+
+        app.state.http.get()
+        step("linkedin client")
+
+        from contactlists.ratelimit import Limiter
+        await Limiter(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1"})).close()
+        step("redis limits")
+
+        create_app(settings.model_copy(update={"database_url": "postgresql+asyncpg://x@h/d"}))
+        step("postgresql app")
+
+        from contactlists.migrate import alembic_config
+        alembic_config(sys.argv[1])
+        step("migrate")
+    print(json.dumps(steps))
+
+
+asyncio.run(main())
+"""
+
+
+def test_heavy_modules_load_only_when_needed(migrated_template: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, sqlite_copy(migrated_template, tmp_path), ",".join(HEAVY)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    steps = json.loads(result.stdout.strip().splitlines()[-1])
+    assert steps["idle server"] == []
+    assert steps["operator cli"] == []
+    needed = {
+        "sandbox search": "faker",
+        "credentials": "cryptography",
+        "linkedin client": "httpx",
+        "redis limits": "coredis",
+        "postgresql app": "asyncpg",
+        "migrate": "alembic",
+    }
+    for name, module in needed.items():
+        assert module in steps[name], (name, steps[name])
