@@ -23,6 +23,7 @@ import orjson
 from sqlalchemy.engine import make_url
 
 from contactlists.db import SQLITE_BUSY_TIMEOUT_MS
+from contactlists.lists.wire import LIST_FIELDS
 from contactlists.settings import Settings
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ KEY_SQL = (
     "SELECT k.id, k.account_id, k.mode, k.revoked_at, k.last_used_at, a.unlimited "
     "FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.key_hash = {0}"
 )
-LIST_COLUMNS = "id, name, filters, contact_count, provider, created_at, updated_at"
+LIST_COLUMNS = ", ".join(LIST_FIELDS)
 # The key and the list a request's path names, in one indexed query: the
 # list's row comes back (or NULLs) for the key's own account and mode only.
 KEY_AND_LIST_SQL = (
@@ -48,8 +49,10 @@ LIST_SQL = (
     "WHERE id = {0} AND account_id = {1} AND mode = {2}"
 )
 LISTS_COUNT_SQL = "SELECT count(*) FROM contact_lists WHERE account_id = {0} AND mode = {1}"
+# The page and the account's total in one statement (one snapshot, one round
+# trip): the total rides on every row after the list's own columns.
 LISTS_PAGE_SQL = (
-    f"SELECT {LIST_COLUMNS} FROM contact_lists "  # noqa: S608 - constant column list
+    f"SELECT {LIST_COLUMNS}, count(*) OVER () FROM contact_lists "  # noqa: S608 - constant
     "WHERE account_id = {0} AND mode = {1} ORDER BY created_at DESC, id DESC LIMIT {2} OFFSET {3}"
 )
 ITEMS_SQL = (
@@ -86,6 +89,11 @@ class KeyRecord:
     last_used_at: datetime | None
     unlimited: bool
     probe: ListProbe | None = None
+
+
+def _lists_total(rows: Sequence[Sequence[Any]], counted: int) -> int:
+    """The total from a lists page's rows, else the separately counted one."""
+    return int(rows[0][len(LIST_FIELDS)]) if rows else int(counted)
 
 
 def _probe(list_id: str | None, row: Sequence[Any]) -> ListProbe | None:
@@ -174,13 +182,15 @@ class SqliteReadStore:
     async def lists_page(
         self, account_id: str, mode: str, limit: int, offset: int
     ) -> tuple[int, list[Sequence[Any]]]:
-        count, rows = self._snapshot(
-            [
-                (LISTS_COUNT_SQL.format("?", "?"), (account_id, mode)),
-                (LISTS_PAGE_SQL.format("?", "?", "?", "?"), (account_id, mode, limit, offset)),
-            ]
-        )
-        return int(count[0][0]), rows
+        page = (LISTS_PAGE_SQL.format("?", "?", "?", "?"), (account_id, mode, limit, offset))
+        rows = self._conn.execute(*page).fetchall()
+        if not rows and offset:
+            # Past the end: the total needs its own count, in the page's snapshot.
+            count, rows = self._snapshot(
+                [(LISTS_COUNT_SQL.format("?", "?"), (account_id, mode)), page]
+            )
+            return _lists_total(rows, count[0][0]), rows
+        return _lists_total(rows, 0), rows
 
     async def contacts_page(
         self, list_id: str, account_id: str, mode: str, limit: int, offset: int
@@ -252,15 +262,18 @@ class PostgresReadStore:
     async def lists_page(
         self, account_id: str, mode: str, limit: int, offset: int
     ) -> tuple[int, list[Sequence[Any]]]:
-        async with (
-            self._pool.acquire() as conn,
-            conn.transaction(readonly=True, isolation="repeatable_read"),
-        ):
-            total = await conn.fetchval(LISTS_COUNT_SQL.format("$1", "$2"), account_id, mode)
-            rows = await conn.fetch(
-                LISTS_PAGE_SQL.format("$1", "$2", "$3", "$4"), account_id, mode, limit, offset
-            )
-        return int(total), list(rows)
+        page = LISTS_PAGE_SQL.format("$1", "$2", "$3", "$4")
+        rows = await self._pool.fetch(page, account_id, mode, limit, offset)
+        if not rows and offset:
+            # Past the end: the total needs its own count, in the page's snapshot.
+            async with (
+                self._pool.acquire() as conn,
+                conn.transaction(readonly=True, isolation="repeatable_read"),
+            ):
+                count = await conn.fetchval(LISTS_COUNT_SQL.format("$1", "$2"), account_id, mode)
+                rows = await conn.fetch(page, account_id, mode, limit, offset)
+            return _lists_total(rows, count), list(rows)
+        return _lists_total(rows, 0), list(rows)
 
     async def contacts_page(
         self, list_id: str, account_id: str, mode: str, limit: int, offset: int

@@ -213,6 +213,23 @@ class TestListLists:
         assert [item["id"] for item in second["items"]] == [ids[1]]
         assert second["hasMore"] is True
 
+    async def test_total_counts_only_the_callers_lists_at_and_past_the_end(
+        self, client: httpx.AsyncClient, acct: AccountKeys, make_account: MakeAccount
+    ) -> None:
+        other = await make_account()
+        for headers in (acct.live, acct.live, acct.test, other.live):
+            await create(client, headers, create_body("sandbox-exact-1"))
+        for offset, count in ((0, 2), (1, 1), (2, 0), (3, 0), (2147483647, 0)):
+            page = (
+                await client.get("/v1/contacts/lists", params={"offset": offset}, headers=acct.live)
+            ).json()
+            assert (len(page["items"]), page["total"], page["hasMore"]) == (count, 2, False)
+        empty = await make_account()
+        page = (await client.get("/v1/contacts/lists", headers=empty.live)).json()
+        assert (page["items"], page["total"]) == ([], 0)
+        past = await client.get("/v1/contacts/lists", params={"offset": 5}, headers=empty.live)
+        assert (past.json()["items"], past.json()["total"]) == ([], 0)
+
 
 class TestGetRenameDelete:
     async def test_get_returns_the_created_list(
