@@ -235,14 +235,16 @@ class Bench:
                 return idle, after_1k, _rss_kb(pid)
 
         app = measure(app_command(), app_env(database_url))
-        # The bare worker answers with the page the app served (saved above).
-        bare = measure(
-            baseline_command("bench.apps:static_app"), {"BENCH_STATIC_BODY": str(body_file)}
-        )
+        # The baselines answer with the page the app served (saved above).
+        static_env = {"BENCH_STATIC_BODY": str(body_file)}
+        bare = measure(baseline_command("bench.apps:static_app"), static_env)
+        floor = measure(baseline_command("bench.floor:floor_app"), static_env)
         self.say(
             f"| RSS idle / after 1k / after 10k | app {app[0] / 1024:.0f} / {app[1] / 1024:.0f} / "
-            f"{app[2] / 1024:.0f} MiB; bare {bare[0] / 1024:.0f} MiB "
-            f"| idle {app[0] / bare[0]:.2f}× bare, growth 1k→10k {100 * (app[2] - app[1]) / app[1]:+.1f}% |"
+            f"{app[2] / 1024:.0f} MiB; bare Starlette worker {bare[0] / 1024:.0f} MiB; "
+            f"FastAPI + SQLAlchemy floor {floor[0] / 1024:.0f} MiB "
+            f"| idle {app[0] / bare[0]:.2f}× bare ({floor[0] / bare[0]:.2f}× for the floor), "
+            f"growth 1k→10k {100 * (app[2] - app[1]) / app[1]:+.1f}% |"
         )
 
     def creates(self, database_url: str, latency_ms: int) -> None:

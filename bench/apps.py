@@ -18,14 +18,16 @@ import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+if TYPE_CHECKING:
+    import asyncpg
 
 _KEY_SQL = (
     "SELECT k.account_id, k.mode, k.revoked_at FROM api_keys k "
@@ -43,12 +45,15 @@ _ITEMS_SQL = (
 _HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
 
 
-def _static_bytes() -> bytes:
+def static_body() -> bytes:
+    """The bytes `BENCH_STATIC_BODY` names, or `{}`."""
+    if "BENCH_STATIC_BODY" not in os.environ:
+        return b"{}"
     with open(os.environ["BENCH_STATIC_BODY"], "rb") as body:
         return body.read()
 
 
-_BODY = _static_bytes() if "BENCH_STATIC_BODY" in os.environ else b"{}"
+_BODY = static_body()
 
 
 async def _static(_: Request) -> Response:
@@ -109,10 +114,16 @@ def _paging(request: Request) -> tuple[int, int]:
     )
 
 
-_sqlite = sqlite3.connect(os.environ.get("BENCH_SQLITE_PATH", ":memory:"), check_same_thread=False)
+# Only the SQLite reference opens it: the bare worker is Starlette and uvicorn alone.
+_sqlite = (
+    sqlite3.connect(os.environ["BENCH_SQLITE_PATH"], check_same_thread=False)
+    if "BENCH_SQLITE_PATH" in os.environ
+    else None
+)
 
 
 async def _contacts_sqlite(request: Request) -> Response:
+    assert _sqlite is not None
     token = request.headers.get("authorization", "")[7:]
     key = _sqlite.execute(
         _KEY_SQL.format("?"), (hashlib.sha256(token.encode()).hexdigest(),)
@@ -141,6 +152,9 @@ _pool: asyncpg.Pool | None = None
 async def _lifespan(_: Starlette) -> AsyncIterator[None]:
     global _pool
     if "BENCH_POSTGRES_DSN" in os.environ:
+        # Imported only here, so the bare worker is Starlette and uvicorn alone.
+        import asyncpg
+
         _pool = await asyncpg.create_pool(os.environ["BENCH_POSTGRES_DSN"], min_size=4, max_size=10)
     yield
     if _pool is not None:
