@@ -22,6 +22,12 @@ class LoadResult:
     p95_ms: float
     errors: int
     tool: str
+    error_kinds: str = ""
+
+    @property
+    def errors_shown(self) -> str:
+        """`0`, or the count with its kinds (`2 (timeout 1, non2xx 1)`)."""
+        return f"{self.errors} ({self.error_kinds})" if self.errors else "0"
 
 
 def run_load(url: str, headers: dict[str, str], *, seconds: float, connections: int) -> LoadResult:
@@ -43,12 +49,14 @@ def _wrk(url: str, headers: dict[str, str], seconds: float, connections: int) ->
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     report = json.loads(output.strip().splitlines()[-1])
+    kinds = {kind: report[kind] for kind in ("connect", "read", "write", "timeout", "non2xx")}
     return LoadResult(
         rps=report["requests"] / (report["duration_us"] / 1e6),
         p50_ms=report["p50_us"] / 1000,
         p95_ms=report["p95_us"] / 1000,
-        errors=report["errors"] + report["non2xx"],
+        errors=sum(kinds.values()),
         tool="wrk",
+        error_kinds=", ".join(f"{kind} {count}" for kind, count in kinds.items() if count),
     )
 
 
@@ -97,4 +105,5 @@ async def _asyncio_load(
         p95_ms=ordered[int(len(ordered) * 0.95)] * 1000,
         errors=errors,
         tool="asyncio",
+        error_kinds="non-2xx",
     )

@@ -23,7 +23,6 @@ import orjson
 from sqlalchemy.engine import make_url
 
 from contactlists.db import SQLITE_BUSY_TIMEOUT_MS
-from contactlists.lists.wire import LIST_FIELDS
 from contactlists.settings import Settings
 
 if TYPE_CHECKING:
@@ -34,7 +33,7 @@ KEY_SQL = (
     "SELECT k.id, k.account_id, k.mode, k.revoked_at, k.last_used_at, a.unlimited "
     "FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.key_hash = {0}"
 )
-LIST_COLUMNS = ", ".join(LIST_FIELDS)
+LIST_COLUMNS = "id, name, filters, contact_count, provider, created_at, updated_at"
 # The key and the list a request's path names, in one indexed query: the
 # list's row comes back (or NULLs) for the key's own account and mode only.
 KEY_AND_LIST_SQL = (
@@ -49,10 +48,8 @@ LIST_SQL = (
     "WHERE id = {0} AND account_id = {1} AND mode = {2}"
 )
 LISTS_COUNT_SQL = "SELECT count(*) FROM contact_lists WHERE account_id = {0} AND mode = {1}"
-# The page and the account's total in one statement (one snapshot, one round
-# trip): the total rides on every row after the list's own columns.
 LISTS_PAGE_SQL = (
-    f"SELECT {LIST_COLUMNS}, count(*) OVER () FROM contact_lists "  # noqa: S608 - constant
+    f"SELECT {LIST_COLUMNS} FROM contact_lists "  # noqa: S608 - constant column list
     "WHERE account_id = {0} AND mode = {1} ORDER BY created_at DESC, id DESC LIMIT {2} OFFSET {3}"
 )
 ITEMS_SQL = (
@@ -91,11 +88,6 @@ class KeyRecord:
     probe: ListProbe | None = None
 
 
-def _lists_total(rows: Sequence[Sequence[Any]], counted: int) -> int:
-    """The total from a lists page's rows, else the separately counted one."""
-    return int(rows[0][len(LIST_FIELDS)]) if rows else int(counted)
-
-
 def _probe(list_id: str | None, row: Sequence[Any]) -> ListProbe | None:
     if list_id is None:
         return None
@@ -113,9 +105,9 @@ class ReadStore(Protocol):
         self, account_id: str, mode: str, limit: int, offset: int
     ) -> tuple[int, list[Sequence[Any]]]: ...
 
-    async def contacts_page(
-        self, list_id: str, account_id: str, mode: str, limit: int, offset: int
-    ) -> tuple[int, list[Sequence[Any]]] | None: ...
+    async def items(self, list_id: str, limit: int, offset: int) -> list[Sequence[Any]]:
+        """A list's items by position; the caller has checked the list is theirs."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -182,28 +174,17 @@ class SqliteReadStore:
     async def lists_page(
         self, account_id: str, mode: str, limit: int, offset: int
     ) -> tuple[int, list[Sequence[Any]]]:
-        page = (LISTS_PAGE_SQL.format("?", "?", "?", "?"), (account_id, mode, limit, offset))
-        rows = self._conn.execute(*page).fetchall()
-        if not rows and offset:
-            # Past the end: the total needs its own count, in the page's snapshot.
-            count, rows = self._snapshot(
-                [(LISTS_COUNT_SQL.format("?", "?"), (account_id, mode)), page]
-            )
-            return _lists_total(rows, count[0][0]), rows
-        return _lists_total(rows, 0), rows
-
-    async def contacts_page(
-        self, list_id: str, account_id: str, mode: str, limit: int, offset: int
-    ) -> tuple[int, list[Sequence[Any]]] | None:
-        found, items = self._snapshot(
+        count, rows = self._snapshot(
             [
-                (LIST_SQL.format("?", "?", "?"), (list_id, account_id, mode)),
-                (ITEMS_SQL.format("?", "?", "?"), (list_id, offset, _page_end(offset, limit))),
+                (LISTS_COUNT_SQL.format("?", "?"), (account_id, mode)),
+                (LISTS_PAGE_SQL.format("?", "?", "?", "?"), (account_id, mode, limit, offset)),
             ]
         )
-        if not found:
-            return None
-        return int(found[0][3]), items
+        return int(count[0][0]), rows
+
+    async def items(self, list_id: str, limit: int, offset: int) -> list[Sequence[Any]]:
+        query = ITEMS_SQL.format("?", "?", "?")
+        return self._conn.execute(query, (list_id, offset, _page_end(offset, limit))).fetchall()
 
     async def close(self) -> None:
         if self._connection is not None:
@@ -262,39 +243,19 @@ class PostgresReadStore:
     async def lists_page(
         self, account_id: str, mode: str, limit: int, offset: int
     ) -> tuple[int, list[Sequence[Any]]]:
-        page = LISTS_PAGE_SQL.format("$1", "$2", "$3", "$4")
-        rows = await self._pool.fetch(page, account_id, mode, limit, offset)
-        if not rows and offset:
-            # Past the end: the total needs its own count, in the page's snapshot.
-            async with (
-                self._pool.acquire() as conn,
-                conn.transaction(readonly=True, isolation="repeatable_read"),
-            ):
-                count = await conn.fetchval(LISTS_COUNT_SQL.format("$1", "$2"), account_id, mode)
-                rows = await conn.fetch(page, account_id, mode, limit, offset)
-            return _lists_total(rows, count), list(rows)
-        return _lists_total(rows, 0), list(rows)
-
-    async def contacts_page(
-        self, list_id: str, account_id: str, mode: str, limit: int, offset: int
-    ) -> tuple[int, list[Sequence[Any]]] | None:
         async with (
             self._pool.acquire() as conn,
             conn.transaction(readonly=True, isolation="repeatable_read"),
         ):
-            total = await conn.fetchval(
-                "SELECT contact_count FROM contact_lists "
-                "WHERE id = $1 AND account_id = $2 AND mode = $3",
-                list_id,
-                account_id,
-                mode,
-            )
-            if total is None:
-                return None
+            total = await conn.fetchval(LISTS_COUNT_SQL.format("$1", "$2"), account_id, mode)
             rows = await conn.fetch(
-                ITEMS_SQL.format("$1", "$2", "$3"), list_id, offset, _page_end(offset, limit)
+                LISTS_PAGE_SQL.format("$1", "$2", "$3", "$4"), account_id, mode, limit, offset
             )
         return int(total), list(rows)
+
+    async def items(self, list_id: str, limit: int, offset: int) -> list[Sequence[Any]]:
+        query = ITEMS_SQL.format("$1", "$2", "$3")
+        return list(await self._pool.fetch(query, list_id, offset, _page_end(offset, limit)))
 
     async def close(self) -> None:
         await self._pool.close()

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
 
 from contactlists.accounts import service as accounts
 from contactlists.db import Database
+from contactlists.models import ContactList
 from tests.api.helpers import assert_error, create_body
 from tests.conftest import AccountKeys, MakeAccount
 
@@ -84,3 +88,41 @@ class TestCacheNeverBypassesAccess:
             if key.mode == "live":
                 await accounts.revoke_key(database, key.id)
         assert_error(await client.get(url, headers=acct.live), 401, "REVOKED_API_KEY")
+
+
+class TestDeleteDuringARead:
+    async def test_a_list_deleted_between_its_reads_is_404_and_nothing_is_cached(
+        self,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        acct: AccountKeys,
+        database: Database,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        list_id = (await _list(client, acct.live))["id"]
+        reads = app.state.reads
+        read_items = reads.items
+
+        async def deleted_first(*args: Any) -> Any:
+            """Another worker deletes the list after this request found it."""
+            async with database.transaction(write=True) as conn:
+                await conn.execute(sa.delete(ContactList).where(ContactList.id == list_id))
+            return await read_items(*args)
+
+        monkeypatch.setattr(reads, "items", deleted_first)
+        cached = len(app.state.page_cache)
+        response = await client.get(f"{LISTS}/{list_id}/contacts", headers=acct.live)
+        assert_error(response, 404, "LIST_NOT_FOUND")
+        assert len(app.state.page_cache) == cached
+
+    async def test_a_page_past_the_end_is_empty_with_the_true_total(
+        self, client: httpx.AsyncClient, acct: AccountKeys
+    ) -> None:
+        list_id = (await _list(client, acct.live))["id"]
+        for offset, count in ((0, 25), (25, 5), (29, 1), (30, 0), (31, 0)):
+            page = await client.get(
+                f"{LISTS}/{list_id}/contacts", params={"offset": offset}, headers=acct.live
+            )
+            assert page.status_code == 200
+            body = page.json()
+            assert (len(body["items"]), body["total"]) == (count, 30), offset

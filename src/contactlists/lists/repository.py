@@ -60,10 +60,12 @@ def _base_contact_upsert(conn: AsyncConnection) -> sa.Executable:
     statement = _BASE_CONTACT_UPSERTS.get(conn.dialect.name)
     if statement is None:
         insert = upsert_insert(conn, BaseContact)
+        # RETURNING gives each person's id, inserted or updated, and makes
+        # SQLAlchemy send the rows as multi-row VALUES ("insertmanyvalues").
         statement = insert.on_conflict_do_update(
             index_elements=["account_id", "mode", "profile_id"],
             set_={name: insert.excluded[name] for name in _BASE_CONTACT_PROFILE},
-        )
+        ).returning(BaseContact.profile_id, BaseContact.id)
         _BASE_CONTACT_UPSERTS[conn.dialect.name] = statement
     return statement
 
@@ -131,9 +133,7 @@ async def insert_list(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(sa.insert(ContactList), [values])
 
 
-async def upsert_base_contacts(
-    conn: AsyncConnection, account_id: str, mode: str, rows: list[dict[str, Any]]
-) -> dict[str, str]:
+async def upsert_base_contacts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> dict[str, str]:
     """Insert new people, refresh known ones; return profile id -> base contact id.
 
     Keyed by (account, mode, profile id), so concurrent creates that capture the
@@ -143,15 +143,9 @@ async def upsert_base_contacts(
     """
     if not rows:
         return {}
-    await conn.execute(
-        _base_contact_upsert(conn), sorted(rows, key=lambda row: str(row["profile_id"]))
-    )
-    query = sa.select(BaseContact.profile_id, BaseContact.id).where(
-        BaseContact.account_id == account_id,
-        BaseContact.mode == mode,
-        BaseContact.profile_id.in_([row["profile_id"] for row in rows]),
-    )
-    return {row[0]: row[1] for row in (await conn.execute(query)).all()}
+    ordered = sorted(rows, key=lambda row: str(row["profile_id"]))
+    written = await conn.execute(_base_contact_upsert(conn), ordered)
+    return {row[0]: row[1] for row in written.all()}
 
 
 async def insert_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:

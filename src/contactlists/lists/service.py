@@ -111,18 +111,22 @@ async def page_contacts(
     page: PageParams,
     probe: ListProbe | None,
 ) -> CachedPage:
-    """A page of contacts as serialised bytes with its ETag (see `page_cache`)."""
-    key = (_checked(list_id), page.limit, page.offset)
+    """A page of contacts as serialised bytes with its ETag (see `page_cache`).
+
+    A list's items are immutable and their positions dense, so its stored
+    `contactCount` says exactly how many items a page holds; fewer means the
+    list was deleted between the two reads (no transaction spans them), and the
+    answer is then what it would be a moment later: 404, nothing cached.
+    """
+    row = await _list_row(reads, principal, list_id, probe)
+    key = (list_id, page.limit, page.offset)
     cached = cache.get(key)
     if cached is not None:
-        await _list_row(reads, principal, list_id, probe)
         return cached
-    found = await reads.contacts_page(
-        list_id, principal.account_id, principal.mode, page.limit, page.offset
-    )
-    if found is None:
+    total = int(row[3])
+    items = await reads.items(list_id, page.limit, page.offset)
+    if len(items) != max(0, min(page.limit, total - page.offset)):
         raise _not_found(list_id)
-    total, items = found
     return cache.put(key, orjson.dumps(page_body([item_out(item) for item in items], total, page)))
 
 
@@ -291,37 +295,34 @@ async def _store(
         "created_at": now,
         "updated_at": now,
     }
+    # Rows are built before the write transaction: SQLite has one writer, and
+    # what runs while it is held delays every other create's commit.
+    people = [_base_contact_row(principal, lead, now) for lead in result.leads]
+    items: list[dict[str, Any]] = [
+        {
+            "id": new_id("ci"),
+            "list_id": list_id,
+            "position": position,
+            "profile_id": lead.profile_id,
+            "first_name": lead.first_name,
+            "last_name": lead.last_name,
+            "full_name": lead.full_name,
+            "role": lead.title,
+            "company_name": lead.company_name,
+            "location": lead.location,
+            "seniority": seniority_from_title(lead.title),
+            "headline": lead.headline,
+            "linkedin_profile_url": lead.public_profile_url,
+            "created_at": now,
+        }
+        for position, lead in enumerate(result.leads)
+    ]
     async with database.transaction(write=True) as conn:
         await repository.insert_list(conn, list_values)
-        ids = await repository.upsert_base_contacts(
-            conn,
-            principal.account_id,
-            principal.mode,
-            [_base_contact_row(principal, lead, now) for lead in result.leads],
-        )
-        await repository.insert_items(
-            conn,
-            [
-                {
-                    "id": new_id("ci"),
-                    "list_id": list_id,
-                    "position": position,
-                    "base_contact_id": ids[lead.profile_id],
-                    "profile_id": lead.profile_id,
-                    "first_name": lead.first_name,
-                    "last_name": lead.last_name,
-                    "full_name": lead.full_name,
-                    "role": lead.title,
-                    "company_name": lead.company_name,
-                    "location": lead.location,
-                    "seniority": seniority_from_title(lead.title),
-                    "headline": lead.headline,
-                    "linkedin_profile_url": lead.public_profile_url,
-                    "created_at": now,
-                }
-                for position, lead in enumerate(result.leads)
-            ],
-        )
+        ids = await repository.upsert_base_contacts(conn, people)
+        for item in items:
+            item["base_contact_id"] = ids[item["profile_id"]]
+        await repository.insert_items(conn, items)
         cost = 0
         if reservation is not None:
             cost = result.pages_with_leads * settings.credits_per_page
