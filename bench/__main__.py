@@ -28,7 +28,9 @@ import httpx
 
 from bench.load import LoadResult, run_load
 from bench.seed import Seeded, seed_postgres, seed_sqlite
+from contactlists.accounts import service as accounts
 from contactlists.auth import authenticate
+from contactlists.connections import service as connections
 from contactlists.db import Database
 from contactlists.lists import service as lists_service
 from contactlists.lists.schemas import ListCreate
@@ -264,10 +266,7 @@ class Bench:
 
     def creates(self, database_url: str, latency_ms: int) -> None:
         env = app_env(database_url, CONTACTLISTS_SANDBOX_LATENCY_MS=str(latency_ms))
-        keys = [
-            seed_sqlite_account(database_url, f"create-{n}-{secrets.token_hex(3)}")
-            for n in range(8)
-        ]
+        keys = asyncio.run(charged_accounts(database_url, 8))
         body = {
             "name": "bench",
             "filters": {
@@ -331,6 +330,26 @@ class Bench:
             f"| the create's write transaction alone (list + 125 people + 125 items, in-process) "
             f"| median {1000 * statistics.median(store):.1f} ms | — |"
         )
+
+
+async def charged_accounts(database_url: str, count: int) -> list[str]:
+    """Live keys of ordinary accounts, made as the operator CLI makes them: each
+    is charged for its lists (a credit reservation per create) and has a
+    sandbox connection."""
+    settings = Settings(
+        env="production", secret_key=SECRET, database_url=database_url, log_level="warning"
+    )
+    database = Database.from_settings(settings)
+    try:
+        keys = []
+        for _ in range(count):
+            name = f"create-{secrets.token_hex(4)}"
+            account_id = await accounts.create_account(database, name, credits_granted=10**9)
+            await connections.connect(database, account_id, "sandbox")
+            keys.append((await accounts.create_key(database, account_id, "live"))[1])
+        return keys
+    finally:
+        await database.dispose()
 
 
 async def write_transaction_times(database_url: str, key: str, runs: int) -> list[float]:
