@@ -41,6 +41,8 @@ from contactlists.readstore import open_read_store
 from contactlists.settings import Settings
 
 FLATNESS_ROUNDS = 3
+READ_ROUNDS = 3
+Server = tuple[list[str], dict[str, str]]
 NO_PAGE_CACHE = {"CONTACTLISTS_PAGE_CACHE_MB": "0"}
 PARTS = ("reads", "creates", "flatness", "memory")
 SECRET = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -143,6 +145,22 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
     }
 
 
+def _median_rps(runs: list[LoadResult]) -> str:
+    return f"{statistics.median(run.rps for run in runs):,.0f}"
+
+
+def _ratio(runs: dict[str, list[LoadResult]], of: str, to: str) -> str:
+    """The median over rounds of the round's ratio."""
+    return (
+        f"{statistics.median(a.rps / b.rps for a, b in zip(runs[of], runs[to], strict=True)):.2f}×"
+    )
+
+
+def _errors(runs: list[LoadResult]) -> str:
+    failed = [run.errors_shown for run in runs if run.errors]
+    return "; ".join(failed) if failed else "0"
+
+
 class Bench:
     def __init__(self, seconds: float, workdir: Path) -> None:
         self.seconds = seconds
@@ -153,58 +171,64 @@ class Bench:
         print(line, flush=True)
         self.lines.append(line)
 
-    def load(self, url: str, key: str) -> LoadResult:
+    def load(self, url: str, key: str, share: int = 1) -> LoadResult:
+        """Load for `seconds / share` (2 s at least) after a 1 s warm-up."""
         headers = {"Authorization": f"Bearer {key}"}
         run_load(url, headers, seconds=1, connections=32)  # warm-up
-        return run_load(url, headers, seconds=self.seconds, connections=32)
+        return run_load(url, headers, seconds=max(2, self.seconds / share), connections=32)
 
     def reads(
         self, label: str, database_url: str, seeded: Seeded, reference_env: dict[str, str]
     ) -> None:
         list_id = seeded.list_ids[len(seeded.list_ids) // 2]
+        app = (app_command(), app_env(database_url))
+        uncached = (app_command(), app_env(database_url, **NO_PAGE_CACHE))
+        reference = (baseline_command("bench.apps:reference_app"), reference_env)
         for limit in (25, 100):
             path = f"/v1/contacts/lists/{list_id}/contacts?limit={limit}"
-            with serving(app_command(), app_env(database_url)) as (base, _):
-                body = httpx.get(
-                    base + path, headers={"Authorization": f"Bearer {seeded.key}"}
-                ).content
-                app = self.load(base + path, seeded.key)
-            body_file = self.workdir / f"body-{limit}.json"
-            body_file.write_bytes(body)
-            with serving(
-                baseline_command("bench.apps:static_app"), {"BENCH_STATIC_BODY": str(body_file)}
-            ) as (base, _):
-                static = self.load(base + path, seeded.key)
-            with serving(baseline_command("bench.apps:reference_app"), reference_env) as (base, _):
-                reference = self.load(base + path, seeded.key)
-            self.say(
-                f"| {label} contacts page, limit {limit} ({len(body) / 1000:.1f} kB) "
-                f"| {app.rps:,.0f} | {static.rps:,.0f} | {reference.rps:,.0f} "
-                f"| {app.rps / static.rps:.2f}× | {app.rps / reference.rps:.2f}× | {app.errors_shown} |"
+            static, size = self.static_copy(app, path, seeded.key, f"body-{limit}.json")
+            runs = self.rounds(
+                {"app": app, "cache off": uncached, "static": static, "reference": reference},
+                path,
+                seeded.key,
             )
-            # The same page with the page cache off: every request runs the queries.
-            with serving(app_command(), app_env(database_url, **NO_PAGE_CACHE)) as (base, _):
-                uncached = self.load(base + path, seeded.key)
-            self.say(
-                f"| {label} contacts page, limit {limit}, page cache off "
-                f"| {uncached.rps:,.0f} | {static.rps:,.0f} | {reference.rps:,.0f} "
-                f"| {uncached.rps / static.rps:.2f}× | {uncached.rps / reference.rps:.2f}× "
-                f"| {uncached.errors_shown} |"
-            )
+            for variant, name in (("app", ""), ("cache off", ", page cache off")):
+                self.say(
+                    f"| {label} contacts page, limit {limit}{name} ({size / 1000:.1f} kB) "
+                    f"| {_median_rps(runs[variant])} | {_median_rps(runs['static'])} "
+                    f"| {_median_rps(runs['reference'])} | {_ratio(runs, variant, 'static')} "
+                    f"| {_ratio(runs, variant, 'reference')} | {_errors(runs[variant])} |"
+                )
         path = "/v1/contacts/lists?limit=20"
-        with serving(app_command(), app_env(database_url)) as (base, _):
-            body = httpx.get(base + path, headers={"Authorization": f"Bearer {seeded.key}"}).content
-            app = self.load(base + path, seeded.key)
-        body_file = self.workdir / "body-lists.json"
-        body_file.write_bytes(body)
-        with serving(
-            baseline_command("bench.apps:static_app"), {"BENCH_STATIC_BODY": str(body_file)}
-        ) as (base, _):
-            static = self.load(base + path, seeded.key)
+        static, size = self.static_copy(app, path, seeded.key, "body-lists.json")
+        runs = self.rounds({"app": app, "static": static}, path, seeded.key)
         self.say(
-            f"| {label} lists page, limit 20 ({len(body) / 1000:.1f} kB) | {app.rps:,.0f} "
-            f"| {static.rps:,.0f} | — | {app.rps / static.rps:.2f}× | — | {app.errors_shown} |"
+            f"| {label} lists page, limit 20 ({size / 1000:.1f} kB) | {_median_rps(runs['app'])} "
+            f"| {_median_rps(runs['static'])} | — | {_ratio(runs, 'app', 'static')} | — "
+            f"| {_errors(runs['app'])} |"
         )
+
+    def static_copy(self, app: Server, path: str, key: str, name: str) -> tuple[Server, int]:
+        """The bare Starlette server, answering with the bytes the app answers `path` with."""
+        with serving(*app) as (base, _):
+            body = httpx.get(base + path, headers={"Authorization": f"Bearer {key}"}).content
+        body_file = self.workdir / name
+        body_file.write_bytes(body)
+        static = (baseline_command("bench.apps:static_app"), {"BENCH_STATIC_BODY": str(body_file)})
+        return static, len(body)
+
+    def rounds(
+        self, servers: dict[str, Server], path: str, key: str
+    ) -> dict[str, list[LoadResult]]:
+        """Each server in turn, `READ_ROUNDS` times over, a share of the time each:
+        this machine's speed drifts by tens of per cent within a minute, and a
+        ratio taken within one round shares the drift."""
+        runs: dict[str, list[LoadResult]] = {name: [] for name in servers}
+        for _ in range(READ_ROUNDS):
+            for name, server in servers.items():
+                with serving(*server) as (base, _):
+                    runs[name].append(self.load(base + path, key, share=READ_ROUNDS))
+        return runs
 
     def flatness(self, small: Seeded, small_url: str, large: Seeded, large_url: str) -> None:
         """Small and large alternate for `FLATNESS_ROUNDS` rounds and each round

@@ -153,3 +153,14 @@ def test_several_workers_need_redis(tmp_path: Path) -> None:
     runner.env.pop("CONTACTLISTS_REDIS_URL", None)
     result = runner("serve", "--workers", "2", ok=False)
     assert "CONTACTLISTS_REDIS_URL" in result.stderr
+
+
+def test_a_mistyped_command_is_answered_with_the_closest_ones(tmp_path: Path) -> None:
+    cli = Cli(tmp_path)
+    for typo, suggested in (("lisst", "'lists'"), ("acounts", "'accounts'")):
+        result = cli(typo, ok=False)
+        assert result.returncode == 2
+        assert f"Did you mean {suggested}" in result.stderr, result.stderr
+    listed = cli("--help").stdout
+    assert "lists" in listed
+    assert "accounts" in listed

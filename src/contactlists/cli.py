@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from contactlists.accounts import service as accounts
 from contactlists.connections import service as connections
@@ -52,8 +52,11 @@ class _Commands(TyperGroup):
     command types are Any because typer 0.29 vendors Click's under a private name.
     """
 
-    def list_commands(self, ctx: Any) -> list[str]:
-        return [*super().list_commands(ctx), LISTS_COMMAND]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A stand-in under the name, so listings and "Did you mean 'lists'?"
+        # see it; `get_command` answers with the real group.
+        self.commands[LISTS_COMMAND] = TyperCommand(LISTS_COMMAND)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name != LISTS_COMMAND:
