@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -331,3 +332,35 @@ class TestCredits:
         await create(client, account.test, create_body("sandbox-exact-125"))
         remaining = (await client.get("/v1/credits", headers=account.live)).json()
         assert remaining["remainingCredits"] == 8
+
+
+class TestStoredItems:
+    async def test_items_are_stored_as_the_list_is(
+        self, client: httpx.AsyncClient, acct: AccountKeys, database: Database
+    ) -> None:
+        """Items go in on the driver itself; their stored values must be what
+        SQLAlchemy stores for the list written beside them."""
+        created = await create(client, acct.live, create_body("sandbox-exact-30"))
+        async with database.transaction() as conn:
+            rows = (
+                await conn.execute(
+                    sa.text(
+                        "SELECT l.created_at, i.created_at, i.seniority FROM contact_lists l "
+                        "JOIN contact_list_items i ON i.list_id = l.id "
+                        "WHERE l.id = :id ORDER BY i.position"
+                    ),
+                    {"id": created["id"]},
+                )
+            ).all()
+        assert len(rows) == 30
+        assert {row[0] for row in rows} == {row[1] for row in rows}
+        page = (
+            await client.get(
+                f"/v1/contacts/lists/{created['id']}/contacts",
+                params={"limit": 30},
+                headers=acct.live,
+            )
+        ).json()
+        stored = [row[2] if isinstance(row[2], list) else json.loads(row[2]) for row in rows]
+        assert stored == [item["seniority"] for item in page["items"]]
+        assert {item["createdAt"] for item in page["items"]} == {created["createdAt"]}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -148,9 +149,57 @@ async def upsert_base_contacts(conn: AsyncConnection, rows: list[dict[str, Any]]
     return {row[0]: row[1] for row in written.all()}
 
 
+_ITEM_FIELDS = (
+    "id",
+    "list_id",
+    "position",
+    "base_contact_id",
+    "profile_id",
+    "first_name",
+    "last_name",
+    "full_name",
+    "role",
+    "company_name",
+    "location",
+    "seniority",
+    "headline",
+    "linkedin_profile_url",
+    "created_at",
+)
+
+
+def _driver_moment(moment: datetime, sqlite: bool) -> datetime | str:
+    """What `models.UTCDateTime` and SQLAlchemy's SQLite `DATETIME` would bind."""
+    moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else moment
+
+
 async def insert_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await conn.execute(sa.insert(ContactListItem), rows)
+    """A list's items, on the driver's own executemany.
+
+    Measured: SQLAlchemy's per-row parameter processing was a third of the
+    create's write transaction, which SQLite holds one create at a time. The
+    values are bound as SQLAlchemy would bind them: `seniority` as `json.dumps`
+    text, `created_at` as UTC text on SQLite and an aware datetime on PostgreSQL.
+    """
+    if not rows:
+        return
+    sqlite = conn.dialect.name == "sqlite"
+    marks = ", ".join("?" if sqlite else f"${n}" for n in range(1, len(_ITEM_FIELDS) + 1))
+    statement = f"INSERT INTO contact_list_items ({', '.join(_ITEM_FIELDS)}) VALUES ({marks})"  # noqa: S608 - fixed names
+    await conn.exec_driver_sql(
+        statement,
+        [
+            (
+                *(row[field] for field in _ITEM_FIELDS[:11]),
+                json.dumps(row["seniority"]),
+                row["headline"],
+                row["linkedin_profile_url"],
+                _driver_moment(row["created_at"], sqlite),
+            )
+            for row in rows
+        ],
+    )
 
 
 async def delete_list(conn: AsyncConnection, list_id: str, account_id: str, mode: str) -> bool:
