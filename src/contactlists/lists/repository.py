@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -168,10 +167,14 @@ _ITEM_FIELDS = (
 )
 
 
-def _driver_moment(moment: datetime, sqlite: bool) -> datetime | str:
-    """What `models.UTCDateTime` and SQLAlchemy's SQLite `DATETIME` would bind."""
-    moment = moment.astimezone(UTC)
-    return moment.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else moment
+def _binder(column: sa.ColumnElement[Any], conn: AsyncConnection) -> Callable[[Any], Any]:
+    """SQLAlchemy's own bind processor for the column on this dialect, if any."""
+    processor = column.type.bind_processor(conn.dialect)
+    return processor if processor is not None else _as_is
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 async def insert_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
@@ -179,12 +182,14 @@ async def insert_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -> Non
 
     Measured: SQLAlchemy's per-row parameter processing was a third of the
     create's write transaction, which SQLite holds one create at a time. The
-    values are bound as SQLAlchemy would bind them: `seniority` as `json.dumps`
-    text, `created_at` as UTC text on SQLite and an aware datetime on PostgreSQL.
+    two columns that need it go through SQLAlchemy's own bind processors.
     """
     if not rows:
         return
     sqlite = conn.dialect.name == "sqlite"
+    columns = ContactListItem.__table__.c
+    seniority = _binder(columns.seniority, conn)
+    created_at = _binder(columns.created_at, conn)
     marks = ", ".join("?" if sqlite else f"${n}" for n in range(1, len(_ITEM_FIELDS) + 1))
     statement = f"INSERT INTO contact_list_items ({', '.join(_ITEM_FIELDS)}) VALUES ({marks})"  # noqa: S608 - fixed names
     await conn.exec_driver_sql(
@@ -192,10 +197,10 @@ async def insert_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -> Non
         [
             (
                 *(row[field] for field in _ITEM_FIELDS[:11]),
-                json.dumps(row["seniority"]),
+                seniority(row["seniority"]),
                 row["headline"],
                 row["linkedin_profile_url"],
-                _driver_moment(row["created_at"], sqlite),
+                created_at(row["created_at"]),
             )
             for row in rows
         ],
