@@ -411,11 +411,6 @@ async def write_transaction_times(database_url: str, key: str, runs: int) -> lis
         await database.dispose()
 
 
-def seed_sqlite_account(database_url: str, name: str) -> str:
-    path = database_url.split("///", 1)[1]
-    return seed_sqlite(path, name, 0).key
-
-
 def migrated_sqlite(workdir: Path, name: str) -> tuple[str, str]:
     path = workdir / f"{name}.db"
     url = f"sqlite+aiosqlite:///{path}"
