@@ -29,16 +29,16 @@ import httpx
 from bench.load import LoadResult, run_load
 from bench.seed import Seeded, seed_postgres, seed_sqlite
 from contactlists.accounts import service as accounts
-from contactlists.auth import authenticate
 from contactlists.connections import service as connections
-from contactlists.db import Database
+from contactlists.core.auth import authenticate
+from contactlists.core.db import Database
+from contactlists.core.migrate import upgrade
+from contactlists.core.readstore import open_read_store
+from contactlists.core.settings import Settings
 from contactlists.lists import service as lists_service
 from contactlists.lists.schemas import ListCreate
-from contactlists.migrate import upgrade
 from contactlists.providers.base import LeadQuery, run_search
 from contactlists.providers.sandbox import SandboxProvider
-from contactlists.readstore import open_read_store
-from contactlists.settings import Settings
 
 FLATNESS_ROUNDS = 3
 READ_ROUNDS = 3

@@ -33,8 +33,8 @@ import httpx
 from bench.__main__ import POSTGRES_ADMIN, _admin, app_env, serving
 from contactlists.accounts import service as accounts
 from contactlists.connections import service as connections
-from contactlists.db import Database
-from contactlists.migrate import upgrade
+from contactlists.core.db import Database
+from contactlists.core.migrate import upgrade
 
 LISTS = "/v1/contacts/lists"
 WEIGHTS = {"read": 80, "create": 15, "change": 5}

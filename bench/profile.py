@@ -24,7 +24,7 @@ from pyinstrument import Profiler
 from bench.__main__ import SECRET, migrated_sqlite
 from bench.seed import Seeded, seed_sqlite
 from contactlists.app import create_app
-from contactlists.settings import Settings
+from contactlists.core.settings import Settings
 
 ASGIApp = Callable[..., Awaitable[None]]
 CREATE_BODY = orjson.dumps(

@@ -33,10 +33,10 @@ from sqlalchemy.pool import NullPool
 from contactlists.accounts import service as accounts
 from contactlists.app import create_app
 from contactlists.connections import service as connections
-from contactlists.db import Database
-from contactlists.migrate import upgrade
-from contactlists.models import Base
-from contactlists.settings import Environment, Settings
+from contactlists.core.db import Database
+from contactlists.core.migrate import upgrade
+from contactlists.core.models import Base
+from contactlists.core.settings import Environment, Settings
 from tests.fakes.linkedin_server import fake_linkedin, linkedin_server  # noqa: F401 (fixtures)
 
 T = TypeVar("T")

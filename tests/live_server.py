@@ -17,7 +17,7 @@ from typing import NamedTuple
 import httpx
 import pytest
 
-from contactlists.db import Database
+from contactlists.core.db import Database
 
 
 class LiveServer(NamedTuple):

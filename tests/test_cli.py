@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from contactlists.auth import KEY_PATTERN
+from contactlists.core.auth import KEY_PATTERN
 
 CLI = [sys.executable, "-m", "contactlists"]
 

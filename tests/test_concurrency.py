@@ -24,7 +24,7 @@ import httpx
 import sqlalchemy as sa
 
 from contactlists.accounts import service as accounts
-from contactlists.db import Database
+from contactlists.core.db import Database
 from tests.api.helpers import create_body
 from tests.api.sales_navigator import INTEGRATION, LINKEDIN_PUT, MANAGERS_AT_STRIPE
 from tests.conftest import AccountKeys, account_maker, postgresql_only

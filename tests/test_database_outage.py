@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from contactlists.settings import Settings
+from contactlists.core.settings import Settings
 from tests.api.helpers import assert_error, create_body
 from tests.conftest import account_maker, asgi_client, make_settings, postgresql_only, running_app
 

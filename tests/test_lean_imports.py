@@ -20,7 +20,7 @@ HEAVY = ("alembic", "asyncpg", "coredis", "cryptography", "faker", "httpx", "ric
 _PROBE = """
 import asyncio, json, sys
 from contactlists.app import create_app
-from contactlists.settings import Environment, Settings
+from contactlists.core.settings import Environment, Settings
 
 HEAVY = sys.argv[2].split(",")
 steps = {}
@@ -59,14 +59,14 @@ async def main():
         app.state.http.get()
         step("linkedin client")
 
-        from contactlists.ratelimit import Limiter
+        from contactlists.web.ratelimit import Limiter
         await Limiter(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1"})).close()
         step("redis limits")
 
         create_app(settings.model_copy(update={"database_url": "postgresql+asyncpg://x@h/d"}))
         step("postgresql app")
 
-        from contactlists.migrate import alembic_config
+        from contactlists.core.migrate import alembic_config
         alembic_config(sys.argv[1])
         step("migrate")
     print(json.dumps(steps))

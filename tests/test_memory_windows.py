@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from limits import parse
 
-from contactlists import ratelimit
-from contactlists.ratelimit import SWEEP_INTERVAL_S, MemoryWindows
+from contactlists.web import ratelimit
+from contactlists.web.ratelimit import SWEEP_INTERVAL_S, MemoryWindows
 
 
 class Clock:

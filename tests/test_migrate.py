@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
-from contactlists.db import Database, DatabaseNotMigrated
-from contactlists.migrate import alembic_config, ensure_migrated, head_revision
+from contactlists.core.db import Database, DatabaseNotMigrated
+from contactlists.core.migrate import alembic_config, ensure_migrated, head_revision
 from tests.conftest import sqlite_copy
 
 

@@ -15,9 +15,9 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from contactlists.connections.schemas import ConnectionPut
+from contactlists.core.textfields import SPACES, Trimmed
 from contactlists.idempotency.service import KEY_PATTERN, parse_key
 from contactlists.lists.schemas import COMPANY_URL_PATTERN, ListFilters
-from contactlists.textfields import SPACES, Trimmed
 
 SAMPLES = 20_000
 TEXT_ALPHABET = [*SPACES, "\x00", "\x1c", "\x7f", "\x80", "\u180e", "\ufeff", "a", "é", "😀"]

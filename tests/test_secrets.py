@@ -16,8 +16,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from contactlists.db import Database
-from contactlists.models import Base
+from contactlists.core.db import Database
+from contactlists.core.models import Base
 from tests.api.sales_navigator import INTEGRATION, LINKEDIN_PUT, MANAGERS_AT_STRIPE
 from tests.fakes.linkedin_server import JSESSIONID, LI_AT, FakeLinkedIn
 from tests.live_server import fresh_database_url, provisioned_server

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from contactlists.settings import ConfigurationError, Environment, Settings
+from contactlists.core.settings import ConfigurationError, Environment, Settings
 
 
 @pytest.mark.parametrize("secret", ["", "changeme", "short-but-set"])

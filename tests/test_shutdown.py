@@ -17,8 +17,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from contactlists.db import Database
-from contactlists.models import ContactList, ContactListItem, CreditLedgerEntry
+from contactlists.core.db import Database
+from contactlists.core.models import ContactList, ContactListItem, CreditLedgerEntry
 from tests.api.helpers import create_body
 from tests.conftest import AccountKeys, account_maker, postgresql_only
 from tests.live_server import server_env, shared_redis_env, start_server

@@ -13,10 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from contactlists.connections.router import router as connections_router
-from contactlists.credits.router import router as credits_router
-from contactlists.db import Database
-from contactlists.deps import DatabaseDep, json_response
-from contactlists.errors import (
+from contactlists.core.db import Database
+from contactlists.core.errors import (
     InternalError,
     NotAcceptable,
     RateLimited,
@@ -24,17 +22,19 @@ from contactlists.errors import (
     Unauthenticated,
     error_responses,
 )
-from contactlists.handlers import RequestContextMiddleware, install_exception_handlers
+from contactlists.core.metrics import METRICS_PATH, MetricsEndpoint
+from contactlists.core.migrate import ensure_migrated
+from contactlists.core.readstore import ReadStore, open_read_store
+from contactlists.core.settings import Settings, get_settings
+from contactlists.credits.router import router as credits_router
 from contactlists.lists.page_cache import PageCache
 from contactlists.lists.router import router as lists_router
-from contactlists.metrics import METRICS_PATH, MetricsEndpoint
-from contactlists.migrate import ensure_migrated
 from contactlists.providers.linkedin import LazyHttpClient
-from contactlists.ratelimit import Limiter
-from contactlists.readstore import ReadStore, open_read_store
-from contactlists.routing import HotRoutes
-from contactlists.settings import Settings, get_settings
-from contactlists.shielding import ShieldedWork
+from contactlists.web.deps import DatabaseDep, json_response
+from contactlists.web.exception_handlers import RequestContextMiddleware, install_exception_handlers
+from contactlists.web.ratelimit import Limiter
+from contactlists.web.routes import HotRoutes
+from contactlists.web.shielding import ShieldedWork
 
 API_DESCRIPTION = (
     "Contact lists from LinkedIn Sales Navigator lead searches: a company's LinkedIn page "

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from contactlists.settings import Settings
+from contactlists.core.settings import Settings
 from tests.conftest import AccountKeys
 from tests.fakes.linkedin_server import JSESSIONID, LI_AT, FakeLinkedIn
 

@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 
-from contactlists.logging_setup import TextFormatter, json_formatter
+from contactlists.core.logging_setup import TextFormatter, json_formatter
 from tests.api.helpers import create_body
 from tests.conftest import AccountKeys
 

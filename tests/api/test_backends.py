@@ -14,9 +14,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from contactlists.db import Database
+from contactlists.core.db import Database
+from contactlists.core.models import BaseContact
 from contactlists.lists import service as lists_service
-from contactlists.models import BaseContact
 from tests.api.helpers import company, create_body
 from tests.conftest import (
     AccountKeys,

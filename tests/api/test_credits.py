@@ -14,10 +14,10 @@ import pytest
 from fastapi import FastAPI
 
 from contactlists.accounts import service as accounts
+from contactlists.core.db import AnyRow, Database
+from contactlists.core.models import new_id, utcnow
 from contactlists.credits import repository as ledger_rows
 from contactlists.credits import service as credits
-from contactlists.db import AnyRow, Database
-from contactlists.models import new_id, utcnow
 from tests.api.helpers import assert_error, create_body
 from tests.conftest import AccountKeys, MakeAccount
 

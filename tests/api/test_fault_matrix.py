@@ -20,7 +20,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from contactlists.settings import Settings
+from contactlists.core.settings import Settings
 from tests.api.helpers import assert_error, company, create_body
 from tests.api.sales_navigator import against_fake, connect_linkedin
 from tests.conftest import MakeAccount, Snapshot

@@ -18,9 +18,9 @@ import orjson
 from fastapi import FastAPI
 
 from contactlists.app import create_app
-from contactlists.metrics import REQUESTS
-from contactlists.routing import ContractRoute, HotRoutes
-from contactlists.settings import Settings
+from contactlists.core.metrics import REQUESTS
+from contactlists.core.settings import Settings
+from contactlists.web.routes import ContractRoute, HotRoutes
 from tests.api.helpers import create_body
 from tests.conftest import AccountKeys, MakeAccount, asgi_client
 

@@ -11,11 +11,11 @@ import pytest
 from fastapi import FastAPI
 
 from contactlists.accounts import service as accounts
+from contactlists.core.db import Database
+from contactlists.core.models import utcnow
 from contactlists.credits import service as credits
-from contactlists.db import Database
 from contactlists.idempotency import repository as records
 from contactlists.idempotency.service import fingerprint
-from contactlists.models import utcnow
 from contactlists.providers.base import LeadPage, LeadQuery
 from contactlists.providers.sandbox import SandboxProvider
 from tests.api.helpers import assert_error, count_searches, create_body

@@ -25,7 +25,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from contactlists.accounts import service as accounts
-from contactlists.db import Database
+from contactlists.core.db import Database
 from tests.api.helpers import assert_error, create_body
 from tests.conftest import AccountKeys, MakeAccount, Snapshot
 

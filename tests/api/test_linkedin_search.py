@@ -9,9 +9,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from contactlists.db import Database
-from contactlists.models import BaseContact, SeatPageUsage
-from contactlists.settings import Settings
+from contactlists.core.db import Database
+from contactlists.core.models import BaseContact, SeatPageUsage
+from contactlists.core.settings import Settings
 from tests.api.helpers import assert_error, company
 from tests.api.sales_navigator import INTEGRATION, against_fake, connect_linkedin
 from tests.conftest import AccountKeys, MakeAccount, Snapshot

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from contactlists.settings import Settings
+from contactlists.core.settings import Settings
 from tests.api.sales_navigator import (
     INTEGRATION,
     LINKEDIN_PUT,

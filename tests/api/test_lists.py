@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from contactlists.db import Database
-from contactlists.models import BaseContact, ContactListItem
+from contactlists.core.db import Database
+from contactlists.core.models import BaseContact, ContactListItem
 from tests.api.helpers import assert_error, company, create_body
 from tests.conftest import AccountKeys, MakeAccount
 

@@ -7,7 +7,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from contactlists.settings import Settings
+from contactlists.core.settings import Settings
 from tests.api.helpers import assert_error, create_body
 from tests.conftest import AccountKeys, MakeAccount, asgi_client, running_app
 

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 
 from contactlists.accounts import service as accounts
-from contactlists.db import Database
-from contactlists.models import ContactList
+from contactlists.core.db import Database
+from contactlists.core.models import ContactList
 from tests.api.helpers import assert_error, create_body
 from tests.conftest import AccountKeys, MakeAccount
 

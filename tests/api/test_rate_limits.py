@@ -16,8 +16,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from contactlists import ratelimit
-from contactlists.settings import Settings
+from contactlists.core.settings import Settings
+from contactlists.web import ratelimit
 from tests.api.helpers import assert_error, create_body
 from tests.conftest import AccountKeys, MakeAccount, asgi_client, running_app
 from tests.live_server import free_port

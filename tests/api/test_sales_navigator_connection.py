@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from contactlists.settings import Settings
+from contactlists.core.settings import Settings
 from tests.api.helpers import assert_error, create_body
 from tests.api.sales_navigator import INTEGRATION, LINKEDIN_PUT, against_fake, connect_linkedin
 from tests.conftest import AccountKeys, MakeAccount, Snapshot

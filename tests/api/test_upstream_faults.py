@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from contactlists.db import Database
-from contactlists.models import ContactList
-from contactlists.readstore import open_read_store
-from contactlists.settings import Settings
+from contactlists.core.db import Database
+from contactlists.core.models import ContactList
+from contactlists.core.readstore import open_read_store
+from contactlists.core.settings import Settings
 from tests.api.helpers import assert_error, company, create_body
 from tests.conftest import AccountKeys, Snapshot, postgresql_only
 

@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contactlists.db import AnyRow
-from contactlists.models import Account, ApiKey
+from contactlists.core.db import AnyRow
+from contactlists.core.models import Account, ApiKey
 
 
 async def insert_account(conn: AsyncConnection, values: dict[str, Any]) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from contactlists.accounts import repository
-from contactlists.auth import KEY_PREFIX_LENGTH, Mode, generate_key, hash_key
+from contactlists.core.auth import KEY_PREFIX_LENGTH, Mode, generate_key, hash_key
+from contactlists.core.db import AnyRow, Database
+from contactlists.core.models import new_id, utcnow
 from contactlists.credits import service as credits
-from contactlists.db import AnyRow, Database
-from contactlists.models import new_id, utcnow
 
 
 class OperatorError(Exception):

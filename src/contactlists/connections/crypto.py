@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from contactlists.core.settings import Settings
 from contactlists.providers.linkedin import LinkedInCredentials
-from contactlists.settings import Settings
 
 if TYPE_CHECKING:
     from cryptography.fernet import Fernet

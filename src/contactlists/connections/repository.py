@@ -7,8 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contactlists.db import AnyRow, upsert_insert
-from contactlists.models import SalesNavigatorConnection as Connection
+from contactlists.core.db import AnyRow, upsert_insert
+from contactlists.core.models import SalesNavigatorConnection as Connection
 
 _COLUMNS = (
     Connection.provider,

@@ -7,8 +7,7 @@ from starlette.responses import Response
 
 from contactlists.connections import service
 from contactlists.connections.schemas import ConnectionOut, ConnectionPut
-from contactlists.deps import DatabaseDep, HttpClientDep, PrincipalDep, SettingsDep, json_response
-from contactlists.errors import (
+from contactlists.core.errors import (
     Forbidden,
     PayloadTooLarge,
     SessionExpiredError,
@@ -18,7 +17,14 @@ from contactlists.errors import (
     ValidationFailed,
     error_responses,
 )
-from contactlists.routing import ContractRoute
+from contactlists.web.deps import (
+    DatabaseDep,
+    HttpClientDep,
+    PrincipalDep,
+    SettingsDep,
+    json_response,
+)
+from contactlists.web.routes import ContractRoute
 
 router = APIRouter(
     prefix="/v1/integrations/sales-navigator", route_class=ContractRoute, tags=["Sales Navigator"]

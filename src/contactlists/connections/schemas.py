@@ -18,9 +18,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from contactlists.core.textfields import trim, trimmed_pattern
 from contactlists.lists.schemas import InputModel, WireModel
 from contactlists.providers.linkedin import LinkedInCredentials
-from contactlists.textfields import trim, trimmed_pattern
 
 # A cookie value (RFC 6265 cookie-octets), optionally in the double quotes
 # browsers show around JSESSIONID; the quotes are dropped.

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-from contactlists.auth import Principal
 from contactlists.connections import seats
 from contactlists.connections import service as connections
-from contactlists.db import Database
+from contactlists.core.auth import Principal
+from contactlists.core.db import Database
+from contactlists.core.settings import Settings
 from contactlists.providers import get_provider
 from contactlists.providers.base import LeadQuery, SearchResult, UpstreamTimeout, run_search
 from contactlists.providers.linkedin import LazyHttpClient, LinkedInProvider
-from contactlists.settings import Settings
 
 
 async def search(

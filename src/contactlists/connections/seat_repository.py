@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contactlists.models import LinkedInCompany, SeatLock, SeatPageUsage
+from contactlists.core.models import LinkedInCompany, SeatLock, SeatPageUsage
 
 
 def _dialect(conn: AsyncConnection) -> ModuleType:

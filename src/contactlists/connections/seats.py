@@ -26,9 +26,10 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from contactlists.connections import seat_repository as repository
-from contactlists.db import Database
-from contactlists.errors import ConnectionBusy, UpstreamUnavailable
-from contactlists.models import new_id, utcnow
+from contactlists.core.db import Database
+from contactlists.core.errors import ConnectionBusy, UpstreamUnavailable
+from contactlists.core.models import new_id, utcnow
+from contactlists.core.settings import Settings
 from contactlists.providers.base import (
     MAX_PAGES,
     LeadPage,
@@ -38,7 +39,6 @@ from contactlists.providers.base import (
 )
 from contactlists.providers.linkedin import LinkedInSession
 from contactlists.providers.linkedin_query import numeric_company_id, universal_name
-from contactlists.settings import Settings
 
 LOCK_GRACE_S = 30.0
 LOCK_POLL_S = 0.25

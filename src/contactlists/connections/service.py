@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from contactlists.auth import Principal
 from contactlists.connections import repository
 from contactlists.connections.crypto import CredentialCipher, UndecryptableCredentials
-from contactlists.db import AnyRow, Database
-from contactlists.errors import (
+from contactlists.core.auth import Principal
+from contactlists.core.db import AnyRow, Database
+from contactlists.core.errors import (
     ApiError,
     Forbidden,
     PreconditionFailed,
@@ -19,7 +19,8 @@ from contactlists.errors import (
     UpstreamTimedOut,
     UpstreamUnavailable,
 )
-from contactlists.models import rfc3339, utcnow
+from contactlists.core.models import rfc3339, utcnow
+from contactlists.core.settings import Settings
 from contactlists.providers.base import (
     ProviderError,
     SessionExpired,
@@ -27,7 +28,6 @@ from contactlists.providers.base import (
     UpstreamTimeout,
 )
 from contactlists.providers.linkedin import LazyHttpClient, LinkedInCredentials, LinkedInSession
-from contactlists.settings import Settings
 
 if TYPE_CHECKING:
     import httpx

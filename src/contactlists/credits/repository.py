@@ -9,9 +9,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contactlists.db import AnyRow
-from contactlists.models import Account
-from contactlists.models import CreditLedgerEntry as Entry
+from contactlists.core.db import AnyRow
+from contactlists.core.models import Account
+from contactlists.core.models import CreditLedgerEntry as Entry
 
 _OPEN_RESERVATION = sa.and_(Entry.kind == "reserve", Entry.closed_at.is_(None))
 

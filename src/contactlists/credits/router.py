@@ -7,8 +7,8 @@ from starlette.responses import Response
 
 from contactlists.credits import service
 from contactlists.credits.schemas import CreditsOut
-from contactlists.deps import DatabaseDep, PrincipalDep, json_response
-from contactlists.routing import ContractRoute
+from contactlists.web.deps import DatabaseDep, PrincipalDep, json_response
+from contactlists.web.routes import ContractRoute
 
 router = APIRouter(prefix="/v1", route_class=ContractRoute, tags=["Credits"])
 

@@ -21,11 +21,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contactlists.auth import Principal
+from contactlists.core.auth import Principal
+from contactlists.core.db import AnyRow, Database
+from contactlists.core.errors import InsufficientCredits
+from contactlists.core.models import new_id, utcnow
 from contactlists.credits import repository
-from contactlists.db import AnyRow, Database
-from contactlists.errors import InsufficientCredits
-from contactlists.models import new_id, utcnow
 
 logger = logging.getLogger("contactlists.credits")
 EXPIRED_REASON = "reservation expired: its request never finished"

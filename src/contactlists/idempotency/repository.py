@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contactlists.db import AnyRow, upsert_insert
-from contactlists.models import IdempotencyRecord as Record
+from contactlists.core.db import AnyRow, upsert_insert
+from contactlists.core.models import IdempotencyRecord as Record
 
 
 def _key(account_id: str, mode: str, key: str) -> sa.ColumnElement[bool]:

@@ -22,11 +22,11 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contactlists.auth import Principal
-from contactlists.db import Database
-from contactlists.errors import Conflict, FieldError, IdempotencyInProgress, ValidationFailed
+from contactlists.core.auth import Principal
+from contactlists.core.db import Database
+from contactlists.core.errors import Conflict, FieldError, IdempotencyInProgress, ValidationFailed
+from contactlists.core.models import utcnow
 from contactlists.idempotency import repository
-from contactlists.models import utcnow
 
 logger = logging.getLogger("contactlists.idempotency")
 HEADER = "Idempotency-Key"

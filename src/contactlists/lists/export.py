@@ -22,12 +22,12 @@ from urllib.parse import quote
 
 import orjson
 
-from contactlists.auth import Principal
-from contactlists.db import Database
+from contactlists.core.auth import Principal
+from contactlists.core.db import Database
+from contactlists.core.readstore import ReadStore
 from contactlists.lists import repository, service
 from contactlists.lists.wire import item_out
-from contactlists.pagination import invalid_query_parameter
-from contactlists.readstore import ReadStore
+from contactlists.web.pagination import invalid_query_parameter
 
 EXPORT_BATCH = 100
 # Excel reads a CSV as UTF-8 only when it starts with a byte order mark;

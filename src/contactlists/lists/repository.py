@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contactlists.db import AnyRow, upsert_insert
-from contactlists.models import BaseContact, ContactList, ContactListItem
+from contactlists.core.db import AnyRow, upsert_insert
+from contactlists.core.models import BaseContact, ContactList, ContactListItem
 
 LIST_COLUMNS = (
     ContactList.id,

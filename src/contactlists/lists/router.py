@@ -5,20 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
-from contactlists.auth import list_probe_of, principal_of
-from contactlists.deps import (
-    DatabaseDep,
-    HttpClientDep,
-    PrincipalDep,
-    ReadsDep,
-    RequestIdDep,
-    RequestLimitsDep,
-    SettingsDep,
-    ShieldedWorkDep,
-    json_response,
-    reads_of,
-)
-from contactlists.errors import (
+from contactlists.core.auth import list_probe_of, principal_of
+from contactlists.core.errors import (
     Conflict,
     ConnectionBusy,
     InsufficientCredits,
@@ -36,8 +24,20 @@ from contactlists.idempotency import service as idempotency
 from contactlists.lists import export, service
 from contactlists.lists.page_cache import etag_matches
 from contactlists.lists.schemas import ContactListOut, ContactPage, ListCreate, ListPage, ListRename
-from contactlists.pagination import page_openapi, page_params
-from contactlists.routing import JSON_MEDIA_TYPE, ContractRoute
+from contactlists.web.deps import (
+    DatabaseDep,
+    HttpClientDep,
+    PrincipalDep,
+    ReadsDep,
+    RequestIdDep,
+    RequestLimitsDep,
+    SettingsDep,
+    ShieldedWorkDep,
+    json_response,
+    reads_of,
+)
+from contactlists.web.pagination import page_openapi, page_params
+from contactlists.web.routes import JSON_MEDIA_TYPE, ContractRoute
 
 router = APIRouter(prefix="/v1/contacts/lists", route_class=ContractRoute, tags=["Contact Lists"])
 _BODY_ERRORS = (ValidationFailed, PayloadTooLarge, UnsupportedMediaType)

@@ -23,8 +23,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from contactlists.core.textfields import SPACE_CLASS, Trimmed
 from contactlists.providers.countries import SUPPORTED_COUNTRY_CODES, supported_countries
-from contactlists.textfields import SPACE_CLASS, Trimmed
 
 MISSING_FILTER_MESSAGE = "At least one filter (jobTitles, keywords, or countries) is required"
 

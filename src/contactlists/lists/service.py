@@ -14,28 +14,29 @@ from typing import Any
 
 import orjson
 
-from contactlists import metrics
-from contactlists.auth import Principal
 from contactlists.connections import search as connection_search
 from contactlists.connections import service as connections
-from contactlists.credits import service as credits
-from contactlists.credits.service import Reservation
-from contactlists.db import Database
-from contactlists.errors import (
+from contactlists.core import metrics
+from contactlists.core.auth import Principal
+from contactlists.core.db import Database
+from contactlists.core.errors import (
     ApiError,
     FieldError,
     NotFound,
     SessionExpiredError,
     ValidationFailed,
 )
+from contactlists.core.models import new_id, utcnow
+from contactlists.core.readstore import ListProbe, ReadStore
+from contactlists.core.settings import Settings
+from contactlists.credits import service as credits
+from contactlists.credits.service import Reservation
 from contactlists.idempotency import service as idempotency
 from contactlists.idempotency.service import Claim, IdempotencyKey, StoredResponse
 from contactlists.lists import repository
 from contactlists.lists.page_cache import CachedPage, PageCache
 from contactlists.lists.schemas import ListCreate
 from contactlists.lists.wire import item_out, list_out, list_out_from
-from contactlists.models import new_id, utcnow
-from contactlists.pagination import PageParams, page_body
 from contactlists.providers.base import (
     MAX_PAGES,
     Lead,
@@ -47,9 +48,8 @@ from contactlists.providers.base import (
 )
 from contactlists.providers.linkedin import LazyHttpClient
 from contactlists.providers.seniority import seniority_from_title
-from contactlists.ratelimit import Budget, RequestLimits
-from contactlists.readstore import ListProbe, ReadStore
-from contactlists.settings import Settings
+from contactlists.web.pagination import PageParams, page_body
+from contactlists.web.ratelimit import Budget, RequestLimits
 
 logger = logging.getLogger("contactlists")
 # How long an idempotency claim or credit reservation outlives the longest a

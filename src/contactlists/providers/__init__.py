@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from contactlists.core.settings import Settings
 from contactlists.providers.base import LeadSearchProvider
 from contactlists.providers.sandbox import SandboxProvider
-from contactlists.settings import Settings
 
 PROVIDER_NAMES = ("linkedin", "sandbox")
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from contactlists import metrics
+from contactlists.core import metrics
 
 PAGE_SIZE = 25
 MAX_PAGES = 5

@@ -12,13 +12,13 @@ import orjson
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from contactlists.auth import Principal, principal_of
-from contactlists.db import Database
+from contactlists.core.auth import Principal, principal_of
+from contactlists.core.db import Database
+from contactlists.core.readstore import ReadStore
+from contactlists.core.settings import Settings
 from contactlists.providers.linkedin import LazyHttpClient
-from contactlists.ratelimit import RequestLimits
-from contactlists.readstore import ReadStore
-from contactlists.settings import Settings
-from contactlists.shielding import ShieldedWork
+from contactlists.web.ratelimit import RequestLimits
+from contactlists.web.shielding import ShieldedWork
 
 
 async def get_database(request: Request) -> Database:

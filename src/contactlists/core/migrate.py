@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from contactlists.db import Database, DatabaseNotMigrated, EngineOptions
+from contactlists.core.db import Database, DatabaseNotMigrated, EngineOptions
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -30,7 +30,7 @@ def alembic_config(database_url: str) -> Config:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(files("contactlists") / "migrations"))
+    config.set_main_option("script_location", str(files("contactlists.core") / "migrations"))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(slug)s")
     return config
@@ -59,7 +59,7 @@ def _revision_links(source: str) -> tuple[str, tuple[str, ...]]:
 def head_revision(sources: Iterable[str] | None = None) -> str:
     """The one revision no other revision follows; `sources` default to the package's files."""
     if sources is None:
-        versions = files("contactlists") / "migrations" / "versions"
+        versions = files("contactlists.core") / "migrations" / "versions"
         sources = (f.read_text() for f in versions.iterdir() if f.name.endswith(".py"))
     links = dict(_revision_links(source) for source in sources)
     followed = {down for downs in links.values() for down in downs}

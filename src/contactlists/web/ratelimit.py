@@ -28,8 +28,8 @@ from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
-from contactlists.errors import RateLimited
-from contactlists.settings import IPNetwork, Settings
+from contactlists.core.errors import RateLimited
+from contactlists.core.settings import IPNetwork, Settings
 
 if TYPE_CHECKING:
     import coredis

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from contactlists.errors import ApiError
+from contactlists.core.errors import ApiError
 
 T = TypeVar("T")
 logger = logging.getLogger("contactlists")

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contactlists.errors import (
+from contactlists.core.errors import (
     ApiError,
     FieldError,
     InternalError,
@@ -29,12 +29,12 @@ from contactlists.errors import (
     ValidationFailed,
     render_error,
 )
-from contactlists.logging_setup import log_request
-from contactlists.metrics import UNMATCHED_ROUTE, RequestMetrics
-from contactlists.ratelimit import RequestLimits
+from contactlists.core.logging_setup import log_request
+from contactlists.core.metrics import UNMATCHED_ROUTE, RequestMetrics
+from contactlists.web.ratelimit import RequestLimits
 
 if TYPE_CHECKING:
-    from contactlists.auth import Principal
+    from contactlists.core.auth import Principal
 
 logger = logging.getLogger("contactlists")
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")

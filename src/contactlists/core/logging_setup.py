@@ -18,7 +18,7 @@ from typing import Any
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.orjson import OrjsonFormatter
 
-from contactlists.settings import LogFormat, Settings
+from contactlists.core.settings import LogFormat, Settings
 
 access_logger = logging.getLogger("contactlists.access")
 # Context a record may carry (as `extra`) that the text format appends when present;
@@ -61,9 +61,9 @@ class TextFormatter(logging.Formatter):
 def logging_config(settings: Settings) -> dict[str, Any]:
     """A `logging.config.dictConfig` for the API's processes."""
     formatter = (
-        "contactlists.logging_setup.json_formatter"
+        "contactlists.core.logging_setup.json_formatter"
         if settings.effective_log_format is LogFormat.JSON
-        else "contactlists.logging_setup.TextFormatter"
+        else "contactlists.core.logging_setup.TextFormatter"
     )
     level = settings.log_level.upper()
     return {

@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy import Connection
 
-from contactlists.db import create_engine
-from contactlists.models import Base
+from contactlists.core.db import create_engine
+from contactlists.core.models import Base
 
 
 def _run(connection: Connection) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Row, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 if TYPE_CHECKING:
-    from contactlists.settings import Settings
+    from contactlists.core.settings import Settings
 
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 SQLITE_BUSY_TIMEOUT_MS = 10_000

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import contactlists.models
+from contactlists.core.models import UTCDateTime
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("id", ID, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("unlimited", sa.Boolean(), nullable=False),
-        sa.Column("created_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
         sa.UniqueConstraint("name", name=op.f("uq_accounts_name")),
     )
@@ -38,9 +38,9 @@ def upgrade() -> None:
         sa.Column("key_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("mode", sa.String(length=8), nullable=False),
-        sa.Column("created_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", contactlists.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", contactlists.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("mode IN ('live', 'test')", name=op.f("ck_api_keys_mode")),
         sa.ForeignKeyConstraint(
             ["account_id"],
@@ -73,8 +73,8 @@ def upgrade() -> None:
         sa.Column("location", sa.Text(), nullable=True),
         sa.Column("headline", sa.Text(), nullable=True),
         sa.Column("public_profile_url", sa.Text(), nullable=True),
-        sa.Column("created_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -98,8 +98,8 @@ def upgrade() -> None:
         sa.Column("filters", sa.JSON(), nullable=False),
         sa.Column("provider", sa.String(length=16), nullable=False),
         sa.Column("contact_count", sa.Integer(), nullable=False),
-        sa.Column("created_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("mode IN ('live', 'test')", name=op.f("ck_contact_lists_mode")),
         sa.ForeignKeyConstraint(
             ["account_id"],
@@ -125,11 +125,11 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("list_id", ID, nullable=True),
         sa.Column("request_id", sa.String(length=128), nullable=True),
-        sa.Column("created_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("held", sa.Integer(), nullable=False),
         sa.Column("reservation_id", ID, nullable=True),
-        sa.Column("expires_at", contactlists.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", contactlists.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "kind IN ('grant', 'reserve', 'settle', 'release')",
             name=op.f("ck_credit_ledger_kind"),
@@ -163,10 +163,8 @@ def upgrade() -> None:
         sa.Column("provider", sa.String(length=16), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("credentials", sa.Text(), nullable=True),
-        sa.Column("connected_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column(
-            "last_verified_at", contactlists.models.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("connected_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_verified_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "state IN ('active', 'expired')", name=op.f("ck_sales_navigator_connections_state")
@@ -195,7 +193,7 @@ def upgrade() -> None:
         sa.Column("seniority", sa.JSON(), nullable=False),
         sa.Column("headline", sa.Text(), nullable=True),
         sa.Column("linkedin_profile_url", sa.Text(), nullable=True),
-        sa.Column("created_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["base_contact_id"],
             ["base_contacts.id"],
@@ -221,7 +219,7 @@ def upgrade() -> None:
         "sales_navigator_seat_locks",
         sa.Column("account_id", ID, nullable=False),
         sa.Column("holder", sa.String(length=40), nullable=False),
-        sa.Column("expires_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -247,7 +245,7 @@ def upgrade() -> None:
         "linkedin_companies",
         sa.Column("universal_name", sa.String(length=255), nullable=False),
         sa.Column("company_id", sa.String(length=20), nullable=False),
-        sa.Column("resolved_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("universal_name", name=op.f("pk_linkedin_companies")),
     )
     op.create_table(
@@ -260,8 +258,8 @@ def upgrade() -> None:
         sa.Column("response_status", sa.Integer(), nullable=True),
         sa.Column("response_body", sa.JSON(), nullable=True),
         sa.Column("list_id", ID, nullable=True),
-        sa.Column("created_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", contactlists.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "state IN ('in_progress', 'completed')", name=op.f("ck_idempotency_records_state")
         ),

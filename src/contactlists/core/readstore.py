@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 from sqlalchemy.engine import make_url
 
-from contactlists.db import SQLITE_BUSY_TIMEOUT_MS
-from contactlists.settings import Settings
+from contactlists.core.db import SQLITE_BUSY_TIMEOUT_MS
+from contactlists.core.settings import Settings
 
 if TYPE_CHECKING:
     import asyncpg

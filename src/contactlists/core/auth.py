@@ -16,10 +16,10 @@ from typing import Literal, cast
 import sqlalchemy as sa
 from starlette.requests import Request
 
-from contactlists.db import Database
-from contactlists.errors import Unauthenticated
-from contactlists.models import ApiKey, utcnow
-from contactlists.readstore import ListProbe, ReadStore
+from contactlists.core.db import Database
+from contactlists.core.errors import Unauthenticated
+from contactlists.core.models import ApiKey, utcnow
+from contactlists.core.readstore import ListProbe, ReadStore
 
 Mode = Literal["live", "test"]
 KEY_PATTERN = re.compile(r"sk_(live|test)_[A-Za-z0-9_-]{43}")

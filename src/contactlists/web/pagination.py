@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from contactlists.errors import FieldError, ValidationFailed
+from contactlists.core.errors import FieldError, ValidationFailed
 
 MAX_OFFSET = 2_147_483_647
 _INTEGER = re.compile(r"-?[0-9]{1,20}")

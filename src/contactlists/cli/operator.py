@@ -28,10 +28,10 @@ from typer.core import TyperCommand, TyperGroup
 
 from contactlists.accounts import service as accounts
 from contactlists.connections import service as connections
+from contactlists.core.db import AnyRow, Database, DatabaseNotMigrated
+from contactlists.core.settings import ConfigurationError, Settings, get_settings
 from contactlists.credits import service as credits
-from contactlists.db import AnyRow, Database, DatabaseNotMigrated
 from contactlists.idempotency import service as idempotency
-from contactlists.settings import ConfigurationError, Settings, get_settings
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -61,7 +61,7 @@ class _Commands(TyperGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name != LISTS_COMMAND:
             return super().get_command(ctx, cmd_name)
-        from contactlists.client_cli import lists_app
+        from contactlists.cli.client import lists_app
 
         group = typer.main.get_group(lists_app)
         group.name = LISTS_COMMAND
@@ -131,8 +131,8 @@ def _when(moment: datetime | None) -> str:
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
-    from contactlists.db import engine_options
-    from contactlists.migrate import upgrade
+    from contactlists.core.db import engine_options
+    from contactlists.core.migrate import upgrade
 
     settings = _settings()
     upgrade(settings.database_url, engine_options(settings))
@@ -298,7 +298,7 @@ def connect_linkedin(
     """Connect an account's Sales Navigator seat: the cookies are verified, then stored
     encrypted (renews an expired connection)."""
     from contactlists.connections.schemas import linkedin_cookies
-    from contactlists.errors import ApiError
+    from contactlists.core.errors import ApiError
     from contactlists.providers.linkedin import new_http_client
 
     settings = _settings()
@@ -393,9 +393,9 @@ def serve(
     """Serve the API (the database must be migrated)."""
     import uvicorn
 
-    from contactlists.logging_setup import logging_config
-    from contactlists.metrics import multiprocess_directory
-    from contactlists.migrate import ensure_migrated
+    from contactlists.core.logging_setup import logging_config
+    from contactlists.core.metrics import multiprocess_directory
+    from contactlists.core.migrate import ensure_migrated
 
     settings = _settings()
     if workers > 1 and not settings.redis_url:

@@ -20,8 +20,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contactlists.auth import authenticate, bearer_token
-from contactlists.errors import (
+from contactlists.core.auth import authenticate, bearer_token
+from contactlists.core.errors import (
     FieldError,
     NotAcceptable,
     PayloadTooLarge,
@@ -29,8 +29,8 @@ from contactlists.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from contactlists.ratelimit import Budget, RequestLimits, client_address
-from contactlists.settings import Settings
+from contactlists.core.settings import Settings
+from contactlists.web.ratelimit import Budget, RequestLimits, client_address
 
 MAX_BODY_BYTES = 1024 * 1024
 JSON_MEDIA_TYPE = "application/json"

@@ -1,0 +1,1 @@
+"""Infrastructure no domain owns: database, models, ids, errors, settings, logs, metrics."""

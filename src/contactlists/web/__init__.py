@@ -1,0 +1,1 @@
+"""The request pipeline: routes, negotiation, body reading, middleware, errors, dependencies."""
