@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from contactlists.core.settings import ConfigurationError, Environment, Settings
+from contactlists.core.settings import (
+    ConfigurationError,
+    Environment,
+    Settings,
+    ensure_development_secret,
+)
 
 
 @pytest.mark.parametrize("secret", ["", "changeme", "short-but-set"])
@@ -27,14 +32,23 @@ def test_production_is_the_default_environment(monkeypatch: pytest.MonkeyPatch) 
     assert settings.database_url == "sqlite+aiosqlite:///var/contactlists.db"
 
 
+def test_validating_settings_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Settings(env=Environment.DEVELOPMENT).secret_key.get_secret_value() == ""
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_development_generates_a_secret_once_and_reuses_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    first = Settings(env=Environment.DEVELOPMENT).secret_key.get_secret_value()
-    second = Settings(env=Environment.DEVELOPMENT).secret_key.get_secret_value()
+    first = ensure_development_secret()
+    second = ensure_development_secret()
     assert len(first) >= 32
     assert first == second
+    assert Settings(env=Environment.DEVELOPMENT).secret_key.get_secret_value() == first
     assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o077 == 0
 
 

@@ -29,7 +29,13 @@ from typer.core import TyperCommand, TyperGroup
 from contactlists.accounts import service as accounts
 from contactlists.connections import service as connections
 from contactlists.core.db import AnyRow, Database, DatabaseNotMigrated
-from contactlists.core.settings import ConfigurationError, Settings, get_settings
+from contactlists.core.settings import (
+    ConfigurationError,
+    Environment,
+    Settings,
+    ensure_development_secret,
+    get_settings,
+)
 from contactlists.credits import service as credits
 from contactlists.idempotency import service as idempotency
 
@@ -98,7 +104,12 @@ def _table(*columns: str) -> Table:
 
 def _settings() -> Settings:
     try:
-        return get_settings()
+        settings = get_settings()
+        if settings.env is Environment.DEVELOPMENT and not settings.secret_key.get_secret_value():
+            ensure_development_secret()
+            get_settings.cache_clear()
+            settings = get_settings()
+        return settings
     except (ConfigurationError, ValidationError) as exc:
         _fail(str(exc))
 

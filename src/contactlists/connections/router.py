@@ -10,7 +10,7 @@ from contactlists.connections.schemas import ConnectionOut, ConnectionPut
 from contactlists.core.errors import (
     Forbidden,
     PayloadTooLarge,
-    SessionExpiredError,
+    SalesNavigatorSessionExpired,
     UnsupportedMediaType,
     UpstreamFailed,
     UpstreamUnavailable,
@@ -49,7 +49,7 @@ async def get_connection(principal: PrincipalDep, database: DatabaseDep) -> Resp
             PayloadTooLarge,
             UnsupportedMediaType,
             Forbidden,
-            SessionExpiredError,
+            SalesNavigatorSessionExpired,
             UpstreamFailed,
             UpstreamUnavailable,
         ),

@@ -13,10 +13,10 @@ from contactlists.core.db import AnyRow, Database
 from contactlists.core.errors import (
     ApiError,
     Forbidden,
+    GatewayTimeout,
     PreconditionFailed,
-    SessionExpiredError,
+    SalesNavigatorSessionExpired,
     UpstreamFailed,
-    UpstreamTimedOut,
     UpstreamUnavailable,
 )
 from contactlists.core.models import rfc3339, utcnow
@@ -50,7 +50,7 @@ async def provider_for(database: Database, principal: Principal) -> str:
             "LinkedIn Sales Navigator is not connected on this account; connect it first."
         )
     if connection.state != "active":
-        raise SessionExpiredError(SESSION_EXPIRED_MESSAGE)
+        raise SalesNavigatorSessionExpired(SESSION_EXPIRED_MESSAGE)
     return str(connection.provider)
 
 
@@ -76,7 +76,7 @@ def upstream_failure(exc: ProviderError, settings: Settings) -> ApiError:
             retry_after_s=exc.retry_after_s,
         )
     if isinstance(exc, UpstreamTimeout):
-        return UpstreamTimedOut(
+        return GatewayTimeout(
             f"The lead search did not finish within {settings.search_timeout_s:g} s."
         )
     return UpstreamFailed("The lead search failed upstream.", debug_cause=repr(exc))
@@ -104,7 +104,7 @@ async def connect_linkedin(
     try:
         await linkedin_session(http, settings, credentials).verify()
     except SessionExpired as exc:
-        raise SessionExpiredError(
+        raise SalesNavigatorSessionExpired(
             f"LinkedIn did not accept these cookies ({exc}); copy fresh li_at and "
             "JSESSIONID values from a browser signed in to Sales Navigator."
         ) from None
@@ -176,7 +176,7 @@ async def linkedin_credentials(
         return CredentialCipher.from_settings(settings).decrypt(token)
     except UndecryptableCredentials:
         await expire(database, principal, UNDECRYPTABLE)
-        raise SessionExpiredError(SESSION_EXPIRED_MESSAGE) from None
+        raise SalesNavigatorSessionExpired(SESSION_EXPIRED_MESSAGE) from None
 
 
 async def mark_verified(database: Database, account_id: str) -> None:

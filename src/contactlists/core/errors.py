@@ -96,9 +96,17 @@ class NotFound(ApiError):
     status = 404
     type = "NOT_FOUND"
     code = "NOT_FOUND"
-    error_code = "LIST_NOT_FOUND"
+    error_code = "NOT_FOUND"
     error_action = None
     description = "No such resource for this account and mode."
+
+
+class ListNotFound(NotFound):
+    error_code = "LIST_NOT_FOUND"
+
+
+class RouteNotFound(NotFound):
+    error_code = "ROUTE_NOT_FOUND"
 
 
 class MethodNotAllowed(ApiError):
@@ -119,7 +127,7 @@ class NotAcceptable(ApiError):
     description = "`Accept` excludes every media type the endpoint produces."
 
 
-class Conflict(ApiError):
+class IdempotencyConflict(ApiError):
     status = 409
     type = "CONFLICT"
     code = "IDEMPOTENCY_CONFLICT"
@@ -128,7 +136,7 @@ class Conflict(ApiError):
     description = "The Idempotency-Key was used with another body, or is still running."
 
 
-class IdempotencyInProgress(Conflict):
+class IdempotencyInProgress(IdempotencyConflict):
     code = "IDEMPOTENCY_IN_PROGRESS"
     error_code = "IDEMPOTENCY_IN_PROGRESS"
     error_action = "RETRY_LATER"
@@ -161,7 +169,7 @@ class PreconditionFailed(ApiError):
     description = "Sales Navigator is not connected, or its session expired."
 
 
-class SessionExpiredError(PreconditionFailed):
+class SalesNavigatorSessionExpired(PreconditionFailed):
     code = "SALES_NAVIGATOR_SESSION_EXPIRED"
     error_code = "SALES_NAVIGATOR_SESSION_EXPIRED"
     error_action = "RECONNECT_SALES_NAVIGATOR"
@@ -198,10 +206,15 @@ class UpstreamUnavailable(ApiError):
     description = "The upstream throttled the seat, the seat is busy, or the database is down."
 
 
-class ServiceUnavailable(UpstreamUnavailable):
+class ServiceUnavailable(ApiError):
+    """This service cannot serve now (its database is down): not an upstream failure."""
+
+    status = 503
     type = "UNAVAILABLE"
     code = "SERVICE_UNAVAILABLE"
     error_code = "SERVICE_UNAVAILABLE"
+    error_action = "RETRY_LATER"
+    description = "The database is unavailable; retry after `retryAfter` seconds."
 
 
 class ConnectionBusy(UpstreamUnavailable):
@@ -210,7 +223,7 @@ class ConnectionBusy(UpstreamUnavailable):
     description = "Another search on the Sales Navigator seat did not finish in time."
 
 
-class UpstreamTimedOut(ApiError):
+class GatewayTimeout(ApiError):
     status = 504
     type = "UPSTREAM"
     code = "UPSTREAM_TIMEOUT"

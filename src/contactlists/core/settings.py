@@ -110,8 +110,9 @@ class Settings(BaseSettings):
                 "characters in production (e.g. `python -c 'import secrets; "
                 "print(secrets.token_urlsafe(48))'`)."
             )
-        if not key:
-            self.secret_key = SecretStr(_development_secret_key())
+        if not key and self.env is Environment.DEVELOPMENT and SECRET_KEY_FILE.exists():
+            # Only read: `ensure_development_secret` is the step that writes it.
+            self.secret_key = SecretStr(SECRET_KEY_FILE.read_text().strip())
         return self
 
     @property
@@ -129,8 +130,12 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
-def _development_secret_key() -> str:
-    """Generate the development key once into ./var and reuse it across restarts."""
+def ensure_development_secret() -> str:
+    """Generate the development key once into ./var and reuse it across restarts.
+
+    An explicit step (the operator commands take it in development), not part
+    of validating `Settings`, which only reads the file.
+    """
     if SECRET_KEY_FILE.exists():
         return SECRET_KEY_FILE.read_text().strip()
     VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contactlists.core.auth import Principal
 from contactlists.core.db import Database
-from contactlists.core.errors import Conflict, FieldError, IdempotencyInProgress, ValidationFailed
+from contactlists.core.errors import (
+    FieldError,
+    IdempotencyConflict,
+    IdempotencyInProgress,
+    ValidationFailed,
+)
 from contactlists.core.models import utcnow
 from contactlists.idempotency import repository
 
@@ -107,7 +112,7 @@ async def claim(
             return Claim(principal.account_id, principal.mode, request.key)
         row = await repository.get(conn, principal.account_id, principal.mode, request.key)
     if row is not None and row.fingerprint != request.fingerprint:
-        raise Conflict(
+        raise IdempotencyConflict(
             f"This {HEADER} was used with a different request body; "
             "use a new key for a different request."
         )

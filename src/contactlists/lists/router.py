@@ -7,15 +7,15 @@ from starlette.responses import Response, StreamingResponse
 
 from contactlists.core.auth import list_probe_of, principal_of
 from contactlists.core.errors import (
-    Conflict,
     ConnectionBusy,
+    GatewayTimeout,
+    IdempotencyConflict,
     InsufficientCredits,
-    NotFound,
+    ListNotFound,
     PayloadTooLarge,
     PreconditionFailed,
     UnsupportedMediaType,
     UpstreamFailed,
-    UpstreamTimedOut,
     UpstreamUnavailable,
     ValidationFailed,
     error_responses,
@@ -93,11 +93,11 @@ async def list_lists(request: Request) -> Response:
             *_BODY_ERRORS,
             PreconditionFailed,
             InsufficientCredits,
-            Conflict,
+            IdempotencyConflict,
             UpstreamFailed,
             UpstreamUnavailable,
             ConnectionBusy,
-            UpstreamTimedOut,
+            GatewayTimeout,
         ),
     },
     openapi_extra={"parameters": [_IDEMPOTENCY_KEY_PARAMETER]},
@@ -137,7 +137,7 @@ async def create_list(
 @router.get(
     "/{listId}",
     operation_id="getContactList",
-    responses={200: {"model": ContactListOut}, **error_responses(NotFound)},
+    responses={200: {"model": ContactListOut}, **error_responses(ListNotFound)},
 )
 async def get_list(listId: str, request: Request) -> Response:
     """Get a contact list by ID."""
@@ -151,7 +151,7 @@ async def get_list(listId: str, request: Request) -> Response:
 @router.put(
     "/{listId}",
     operation_id="renameContactList",
-    responses={200: {"model": ContactListOut}, **error_responses(*_BODY_ERRORS, NotFound)},
+    responses={200: {"model": ContactListOut}, **error_responses(*_BODY_ERRORS, ListNotFound)},
 )
 async def rename_list(
     listId: str,
@@ -167,7 +167,7 @@ async def rename_list(
     "/{listId}",
     status_code=204,
     operation_id="deleteContactList",
-    responses={204: {"description": "Deleted; empty body."}, **error_responses(NotFound)},
+    responses={204: {"description": "Deleted; empty body."}, **error_responses(ListNotFound)},
 )
 async def delete_list(listId: str, principal: PrincipalDep, database: DatabaseDep) -> Response:
     """Delete a contact list and all its stored contacts."""
@@ -189,7 +189,7 @@ async def delete_list(listId: str, principal: PrincipalDep, database: DatabaseDe
             },
         },
         304: {"description": "`If-None-Match` matched the page's ETag; empty body."},
-        **error_responses(ValidationFailed, NotFound),
+        **error_responses(ValidationFailed, ListNotFound),
     },
     openapi_extra=page_openapi(25, "contacts"),
 )
@@ -228,7 +228,7 @@ async def list_contacts(
                 }
             },
         },
-        **error_responses(ValidationFailed, NotFound),
+        **error_responses(ValidationFailed, ListNotFound),
     },
     openapi_extra={"parameters": [_EXPORT_FORMAT_PARAMETER]},
 )

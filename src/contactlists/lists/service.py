@@ -22,8 +22,8 @@ from contactlists.core.db import Database
 from contactlists.core.errors import (
     ApiError,
     FieldError,
-    NotFound,
-    SessionExpiredError,
+    ListNotFound,
+    SalesNavigatorSessionExpired,
     ValidationFailed,
 )
 from contactlists.core.models import new_id, utcnow
@@ -65,8 +65,8 @@ class Created:
     replayed: bool
 
 
-def _not_found(list_id: str) -> NotFound:
-    return NotFound(f"Contact list {list_id!r} not found.")
+def _not_found(list_id: str) -> ListNotFound:
+    return ListNotFound(f"Contact list {list_id!r} not found.")
 
 
 def _checked(list_id: str) -> str:
@@ -186,7 +186,7 @@ async def _search(
         )
     except SessionExpired as exc:
         await connections.expire(database, principal, str(exc) or "session expired in a search")
-        failure = SessionExpiredError(connections.SESSION_EXPIRED_MESSAGE)
+        failure = SalesNavigatorSessionExpired(connections.SESSION_EXPIRED_MESSAGE)
     except ProviderError as exc:
         failure = connections.upstream_failure(exc, settings)
     raise failure

@@ -24,7 +24,7 @@ from contactlists.core.errors import (
     FieldError,
     InternalError,
     MethodNotAllowed,
-    NotFound,
+    RouteNotFound,
     ServiceUnavailable,
     ValidationFailed,
     render_error,
@@ -159,10 +159,7 @@ def install_exception_handlers(app: FastAPI, *, debug: bool, postgresql: bool) -
                 headers={"Allow": ", ".join(allowed)},
             )
         elif exc.status_code == 404:
-            error = NotFound(
-                f"No route matches {request.method} {request.url.path}.",
-                error_code="ROUTE_NOT_FOUND",
-            )
+            error = RouteNotFound(f"No route matches {request.method} {request.url.path}.")
         else:
             error = InternalError(str(exc.detail))
         return render_error(error, _request_id(request), debug=debug)
