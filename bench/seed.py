@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 
 from contactlists.core.auth import generate_key, hash_key
-from contactlists.core.models import new_id
+from contactlists.core.ids import new_id
 
 CONTACTS_PER_LIST = 125
 BATCH_ROWS = 20_000

@@ -14,8 +14,9 @@ import pytest
 from fastapi import FastAPI
 
 from contactlists.accounts import service as accounts
+from contactlists.core.clock import utcnow
 from contactlists.core.db import AnyRow, Database
-from contactlists.core.models import new_id, utcnow
+from contactlists.core.ids import new_id
 from contactlists.credits import repository as ledger_rows
 from contactlists.credits import service as credits
 from tests.api.helpers import assert_error, create_body

@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from contactlists.accounts import service as accounts
+from contactlists.core.clock import utcnow
 from contactlists.core.db import Database
-from contactlists.core.models import utcnow
 from contactlists.credits import service as credits
 from contactlists.idempotency import repository as records
 from contactlists.idempotency.service import fingerprint

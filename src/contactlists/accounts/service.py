@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 from contactlists.accounts import repository
 from contactlists.core.auth import KEY_PREFIX_LENGTH, Mode, generate_key, hash_key
+from contactlists.core.clock import utcnow
 from contactlists.core.db import AnyRow, Database
-from contactlists.core.models import new_id, utcnow
+from contactlists.core.ids import new_id
 from contactlists.credits import service as credits
 
 

@@ -18,8 +18,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from contactlists.core.schemas import InputModel, WireModel
 from contactlists.core.textfields import trim, trimmed_pattern
-from contactlists.lists.schemas import InputModel, WireModel
 from contactlists.providers.linkedin import LinkedInCredentials
 
 # A cookie value (RFC 6265 cookie-octets), optionally in the double quotes

@@ -26,9 +26,10 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from contactlists.connections import seat_repository as repository
+from contactlists.core.clock import utcnow
 from contactlists.core.db import Database
 from contactlists.core.errors import ConnectionBusy, UpstreamUnavailable
-from contactlists.core.models import new_id, utcnow
+from contactlists.core.ids import new_id
 from contactlists.core.settings import Settings
 from contactlists.providers.base import (
     MAX_PAGES,

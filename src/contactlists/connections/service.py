@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from contactlists.connections import repository
 from contactlists.connections.crypto import CredentialCipher, UndecryptableCredentials
 from contactlists.core.auth import Principal
+from contactlists.core.clock import rfc3339, utcnow
 from contactlists.core.db import AnyRow, Database
 from contactlists.core.errors import (
     ApiError,
@@ -19,7 +20,6 @@ from contactlists.core.errors import (
     UpstreamFailed,
     UpstreamUnavailable,
 )
-from contactlists.core.models import rfc3339, utcnow
 from contactlists.core.settings import Settings
 from contactlists.providers.base import (
     ProviderError,

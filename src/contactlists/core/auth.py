@@ -16,9 +16,10 @@ from typing import Literal, cast
 import sqlalchemy as sa
 from starlette.requests import Request
 
+from contactlists.core.clock import utcnow
 from contactlists.core.db import Database
 from contactlists.core.errors import Unauthenticated
-from contactlists.core.models import ApiKey, utcnow
+from contactlists.core.models import ApiKey
 from contactlists.core.readstore import ListProbe, ReadStore
 
 Mode = Literal["live", "test"]

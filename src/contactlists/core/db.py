@@ -120,9 +120,8 @@ class Database:
             else self.engine
         )
         # SQLite has one writer at a time. A second connection's BEGIN IMMEDIATE
-        # waits in SQLite's busy handler, which sleeps in growing steps (up to
-        # 100 ms), so writers queued in one process woke tens of milliseconds
-        # after the lock was free (8 concurrent creates: +25%). Queued here
+        # waits in SQLite's busy handler, which sleeps in growing steps, so a
+        # writer queued there wakes well after the lock is free. Queued here
         # instead, in arrival order, the next writer starts the moment the last
         # commits; other processes still meet the busy handler.
         self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -17,36 +16,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-_BASE32 = b"abcdefghijklmnopqrstuvwxyz234567"
-# Byte b -> the base32 digit of its low 5 bits; 256 is a multiple of 32, so a
-# uniformly random byte gives a uniformly random digit.
-_DIGIT_OF_BYTE = bytes(_BASE32[byte & 31] for byte in range(256))
-
-
-def new_id(prefix: str) -> str:
-    """An opaque id with 130 random bits: 26 lower-case base32 digits, URL-safe.
-
-    One C-level translate of 26 random bytes: a create makes hundreds of ids,
-    and encoding a random integer digit by digit in Python cost 7 µs an id.
-    """
-    return prefix + "_" + os.urandom(26).translate(_DIGIT_OF_BYTE).decode()
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def rfc3339(moment: datetime | str) -> str:
-    """The contract's timestamps: UTC, whole seconds, `Z` suffix.
-
-    Also takes SQLite's stored text (`YYYY-MM-DD HH:MM:SS.ffffff`, always UTC),
-    which the raw read path gets without a parse.
-    """
-    if isinstance(moment, str):
-        return f"{moment[:10]}T{moment[11:19]}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):

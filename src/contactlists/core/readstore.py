@@ -195,7 +195,7 @@ async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
     """The pool's reset on release, which by default is a round trip
     (`RESET ALL`, `UNLISTEN *`, advisory unlocks) after every query: these reads
     set nothing, listen to nothing and lock nothing, and the pool still rolls
-    back a transaction left open. Measured: a third of an uncached page."""
+    back a transaction left open."""
 
 
 class PostgresReadStore:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contactlists.lists.schemas import WireModel
+from contactlists.core.schemas import WireModel
 
 
 class CreditsOut(WireModel):

@@ -22,9 +22,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contactlists.core.auth import Principal
+from contactlists.core.clock import utcnow
 from contactlists.core.db import AnyRow, Database
 from contactlists.core.errors import InsufficientCredits
-from contactlists.core.models import new_id, utcnow
+from contactlists.core.ids import new_id
 from contactlists.credits import repository
 
 logger = logging.getLogger("contactlists.credits")

@@ -23,6 +23,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contactlists.core.auth import Principal
+from contactlists.core.clock import utcnow
 from contactlists.core.db import Database
 from contactlists.core.errors import (
     FieldError,
@@ -30,7 +31,6 @@ from contactlists.core.errors import (
     IdempotencyInProgress,
     ValidationFailed,
 )
-from contactlists.core.models import utcnow
 from contactlists.idempotency import repository
 
 logger = logging.getLogger("contactlists.idempotency")

@@ -14,15 +14,14 @@ from urllib.parse import unquote
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     JsonValue,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from contactlists.core.schemas import InputModel, WireModel
 from contactlists.core.textfields import SPACE_CLASS, Trimmed
 from contactlists.providers.countries import SUPPORTED_COUNTRY_CODES, supported_countries
 
@@ -104,14 +103,6 @@ CountryCode = Annotated[
     Field(json_schema_extra={"pattern": _COUNTRY_PATTERN}),
     AfterValidator(normalize_country),
 ]
-
-
-class WireModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-
-class InputModel(WireModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False)
 
 
 # MISSING_FILTER in the schema: a non-empty `jobTitles` or `countries`, or

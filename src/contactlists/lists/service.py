@@ -18,6 +18,7 @@ from contactlists.connections import search as connection_search
 from contactlists.connections import service as connections
 from contactlists.core import metrics
 from contactlists.core.auth import Principal
+from contactlists.core.clock import utcnow
 from contactlists.core.db import Database
 from contactlists.core.errors import (
     ApiError,
@@ -26,7 +27,7 @@ from contactlists.core.errors import (
     SalesNavigatorSessionExpired,
     ValidationFailed,
 )
-from contactlists.core.models import new_id, utcnow
+from contactlists.core.ids import new_id
 from contactlists.core.readstore import ListProbe, ReadStore
 from contactlists.core.settings import Settings
 from contactlists.credits import service as credits

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from contactlists.core.models import rfc3339
+from contactlists.core.clock import rfc3339
 
 SALES_LEAD_URL = "https://www.linkedin.com/sales/lead/"
 LIST_FIELDS = ("id", "name", "filters", "contact_count", "provider", "created_at", "updated_at")

@@ -30,7 +30,7 @@ import orjson
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
-from contactlists.core.models import utcnow
+from contactlists.core.clock import utcnow
 from contactlists.providers.base import (
     LeadPage,
     LeadQuery,

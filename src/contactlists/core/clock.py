@@ -1,0 +1,20 @@
+"""The time: aware UTC now, and the contract's timestamp format."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def rfc3339(moment: datetime | str) -> str:
+    """The contract's timestamps: UTC, whole seconds, `Z` suffix.
+
+    Also takes SQLite's stored text (`YYYY-MM-DD HH:MM:SS.ffffff`, always UTC),
+    which the raw read path gets without a parse.
+    """
+    if isinstance(moment, str):
+        return f"{moment[:10]}T{moment[11:19]}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
