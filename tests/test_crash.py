@@ -39,7 +39,7 @@ import sqlalchemy as sa
 
 from contactlists.core.db import Database
 from contactlists.core.models import CreditLedgerEntry, IdempotencyRecord
-from contactlists.lists.service import ABANDONED_GRACE
+from contactlists.lists.create import ABANDONED_GRACE
 from tests.api.helpers import create_body
 from tests.conftest import AccountKeys, MakeAccount
 from tests.live_server import free_port, server_env, start_server

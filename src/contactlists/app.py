@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 from starlette.routing import Route
@@ -15,11 +13,7 @@ from starlette.routing import Route
 from contactlists.connections.router import router as connections_router
 from contactlists.core.db import Database
 from contactlists.core.errors import (
-    InternalError,
-    NotAcceptable,
-    RateLimited,
     ServiceUnavailable,
-    Unauthenticated,
     error_responses,
 )
 from contactlists.core.metrics import METRICS_PATH, MetricsEndpoint
@@ -31,20 +25,17 @@ from contactlists.lists.page_cache import PageCache
 from contactlists.lists.router import router as lists_router
 from contactlists.providers.linkedin import LazyHttpClient
 from contactlists.web.deps import DatabaseDep, json_response
-from contactlists.web.exception_handlers import RequestContextMiddleware, install_exception_handlers
+from contactlists.web.exception_handlers import install_exception_handlers
+from contactlists.web.hot_routes import HotRoutes
+from contactlists.web.middleware import RequestContextMiddleware
+from contactlists.web.openapi import openapi_document
 from contactlists.web.ratelimit import Limiter
-from contactlists.web.routes import HotRoutes
 from contactlists.web.shielding import ShieldedWork
 
 API_DESCRIPTION = (
     "Contact lists from LinkedIn Sales Navigator lead searches: a company's LinkedIn page "
     "and role filters go in, a stored, paged, point-in-time list of leads comes out."
 )
-# Every authenticated operation can answer these, whatever its own errors are.
-_COMMON_ERRORS = error_responses(
-    Unauthenticated, NotAcceptable, RateLimited, InternalError, ServiceUnavailable
-)
-
 health_router = APIRouter(tags=["Health"])
 
 
@@ -63,70 +54,6 @@ async def readyz(database: DatabaseDep) -> Response:
     """Readiness: the database answers."""
     await database.ping()
     return json_response({"status": "ready"})
-
-
-# OpenAPI links: where a list's id comes from in each list operation's success,
-# and the operations it feeds (clients and the fuzzer's stateful phase follow them).
-_LIST_ID_SOURCES = {
-    "createContactList": ("201", "$response.body#/id"),
-    "getContactList": ("200", "$response.body#/id"),
-    "renameContactList": ("200", "$response.body#/id"),
-    "listContacts": ("200", "$request.path.listId"),
-    "exportContacts": ("200", "$request.path.listId"),
-    "deleteContactList": ("204", "$request.path.listId"),
-}
-_LIST_ID_TARGETS = tuple(name for name in _LIST_ID_SOURCES if name != "createContactList")
-
-
-def _add_links(schema: dict[str, Any]) -> None:
-    for operations in schema["paths"].values():
-        for operation in operations.values():
-            source = _LIST_ID_SOURCES.get(operation.get("operationId", ""))
-            if source is None:
-                continue
-            status, expression = source
-            operation["responses"][status]["links"] = {
-                target: {"operationId": target, "parameters": {"listId": expression}}
-                for target in _LIST_ID_TARGETS
-            }
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes
-    )
-    schema.setdefault("components", {})["securitySchemes"] = {
-        "ApiKeyAuth": {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "`sk_live_` or `sk_test_` followed by 43 URL-safe characters.",
-        }
-    }
-    envelope_ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
-    for name in ("HTTPValidationError", "ValidationError"):
-        schema["components"]["schemas"].pop(name, None)
-    for path, operations in schema["paths"].items():
-        for operation in operations.values():
-            # FastAPI's default 422 describes its own validation errors; ours are 400s.
-            if "HTTPValidationError" in str(operation["responses"].get("422")):
-                del operation["responses"]["422"]
-        if not path.startswith("/v1/"):
-            continue
-        for operation in operations.values():
-            operation["security"] = [{"ApiKeyAuth": []}]
-            for status, spec in _COMMON_ERRORS.items():
-                operation["responses"].setdefault(
-                    str(status),
-                    {
-                        "description": spec["description"],
-                        "content": {"application/json": {"schema": envelope_ref}},
-                    },
-                )
-    _add_links(schema)
-    app.openapi_schema = schema
-    return schema
 
 
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
@@ -188,5 +115,5 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     served = [route for route in app.routes if isinstance(route, Route)] + app.state.api_routes
     app.add_middleware(HotRoutes, routes=served, handlers=app.exception_handlers)
     app.add_middleware(RequestContextMiddleware, debug=settings.debug, plain_paths=plain_paths)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app

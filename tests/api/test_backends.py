@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from contactlists.core.db import Database
 from contactlists.core.models import BaseContact
+from contactlists.lists import create as lists_create
 from contactlists.lists import service as lists_service
 from tests.api.helpers import company, create_body
 from tests.conftest import (
@@ -132,7 +133,8 @@ async def _run_script(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Scr
         keys = await account_maker(database)(name="backends")
         script = Script(client, keys)
         with monkeypatch.context() as patch:
-            patch.setattr(lists_service, "new_id", script.new_id)
+            patch.setattr(lists_create, "new_id", script.new_id)
+            patch.setattr(lists_create, "utcnow", script.utcnow)
             patch.setattr(lists_service, "utcnow", script.utcnow)
             await script.run()
     return script

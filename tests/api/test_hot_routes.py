@@ -20,7 +20,8 @@ from fastapi import FastAPI
 from contactlists.app import create_app
 from contactlists.core.metrics import REQUESTS
 from contactlists.core.settings import Settings
-from contactlists.web.routes import ContractRoute, HotRoutes
+from contactlists.web.hot_routes import HotRoutes
+from contactlists.web.routes import ContractRoute
 from tests.api.helpers import create_body
 from tests.conftest import AccountKeys, MakeAccount, asgi_client
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from contactlists.accounts import service as accounts
 from contactlists.core.db import Database
 from contactlists.core.models import ContactList
+from contactlists.lists import repository
 from tests.api.helpers import assert_error, create_body
 from tests.conftest import AccountKeys, MakeAccount
 
@@ -100,8 +101,7 @@ class TestDeleteDuringARead:
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         list_id = (await _list(client, acct.live))["id"]
-        reads = app.state.reads
-        read_items = reads.items
+        read_items = repository.read_items
 
         async def deleted_first(*args: Any) -> Any:
             """Another worker deletes the list after this request found it."""
@@ -109,7 +109,7 @@ class TestDeleteDuringARead:
                 await conn.execute(sa.delete(ContactList).where(ContactList.id == list_id))
             return await read_items(*args)
 
-        monkeypatch.setattr(reads, "items", deleted_first)
+        monkeypatch.setattr(repository, "read_items", deleted_first)
         cached = len(app.state.page_cache)
         response = await client.get(f"{LISTS}/{list_id}/contacts", headers=acct.live)
         assert_error(response, 404, "LIST_NOT_FOUND")

@@ -1,7 +1,10 @@
 """API keys: their format, their hash, and turning a bearer token into a principal.
 
 Free of FastAPI on purpose: the operator CLI imports it, and starts faster
-without the web framework (the dependency alias lives in `deps`).
+without the web framework (the dependency alias lives in `web.deps`). Free of
+the domains too: a route that reads one of the caller's own rows by a path
+parameter may register an `OwnedRowProbe`, and that row is read in the key's
+own query, so a read of one resource costs one round trip before its own.
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Literal, cast
+from datetime import datetime, timedelta
+from typing import Any, Literal, cast
 
 import sqlalchemy as sa
 from starlette.requests import Request
@@ -19,8 +23,9 @@ from starlette.requests import Request
 from contactlists.core.clock import utcnow
 from contactlists.core.db import Database
 from contactlists.core.errors import Unauthenticated
-from contactlists.core.models import ApiKey
-from contactlists.core.readstore import ListProbe, ReadStore
+from contactlists.core.ids import may_name_a_row
+from contactlists.core.models import Account, ApiKey
+from contactlists.core.readstore import Query, ReadStore, Row
 
 Mode = Literal["live", "test"]
 KEY_PATTERN = re.compile(r"sk_(live|test)_[A-Za-z0-9_-]{43}")
@@ -66,28 +71,94 @@ def bearer_token(request: Request) -> str:
     return token
 
 
+_KEYS = ApiKey.__table__
+_ACCOUNTS = Account.__table__
+_KEY_COLUMNS = (
+    _KEYS.c.id,
+    _KEYS.c.account_id,
+    _KEYS.c.mode,
+    _KEYS.c.revoked_at,
+    _KEYS.c.last_used_at,
+    _ACCOUNTS.c.unlimited,
+)
+_KEY_JOIN = _KEYS.join(_ACCOUNTS, _ACCOUNTS.c.id == _KEYS.c.account_id)
+_BY_HASH = _KEYS.c.key_hash == sa.bindparam("key_hash")
+KEY_QUERY = Query(sa.select(*_KEY_COLUMNS).select_from(_KEY_JOIN).where(_BY_HASH))
+
+
+class OwnedRowProbe:
+    """The caller's own row (same account and mode) named by a path parameter,
+    read in the key's query; a route registers it when it declares itself direct.
+
+    `table` has `id`, `account_id` and `mode` columns; the probed row comes
+    back as `columns`, or None when the caller has no such row.
+    """
+
+    def __init__(self, parameter: str, table: sa.FromClause, columns: Sequence[str]) -> None:
+        self.parameter = parameter
+        self.columns = tuple(columns)
+        owned = sa.and_(
+            table.c.id == sa.bindparam("probe_id"),
+            table.c.account_id == _KEYS.c.account_id,
+            table.c.mode == _KEYS.c.mode,
+        )
+        self.query = Query(
+            sa.select(*_KEY_COLUMNS, *(table.c[name] for name in self.columns))
+            .select_from(_KEY_JOIN.outerjoin(table, owned))
+            .where(_BY_HASH)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProbedRow:
+    """What a probe found for the value its parameter had: the row, or None."""
+
+    value: str
+    row: Row | None
+
+
+def _last_used(value: datetime | str | None) -> datetime | None:
+    """asyncpg gives a datetime; SQLite's driver the stored UTC text."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value + "+00:00")
+    return value
+
+
 async def authenticate(
-    database: Database, reads: ReadStore, token: str, *, probe_list: str | None = None
-) -> tuple[Principal, ListProbe | None]:
-    """The caller, and `probe_list`'s row for them, read in the key's own query."""
+    database: Database,
+    reads: ReadStore,
+    token: str,
+    probe: tuple[OwnedRowProbe, str] | None = None,
+) -> tuple[Principal, ProbedRow | None]:
+    """The caller, and the probed row for them, read in the key's own query."""
     if not KEY_PATTERN.fullmatch(token):
         raise Unauthenticated(
             "Malformed API key: expected `sk_live_` or `sk_test_` and 43 characters.",
             error_code="INVALID_API_KEY",
         )
-    key = await reads.key(hash_key(token), probe_list)
-    if key is None:
+    params: dict[str, Any] = {"key_hash": hash_key(token)}
+    query = KEY_QUERY
+    if probe is not None and may_name_a_row(probe[1]):
+        query, params["probe_id"] = probe[0].query, probe[1]
+    row = await reads.one(query, params)
+    if row is None:
         raise Unauthenticated("Unknown API key.", error_code="INVALID_API_KEY")
-    if key.revoked:
+    key_id, account_id, mode, revoked_at, last_used_value, unlimited = row[: len(_KEY_COLUMNS)]
+    if revoked_at is not None:
         raise Unauthenticated("This API key has been revoked.", error_code="REVOKED_API_KEY")
     now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+    last_used_at = _last_used(last_used_value)
+    if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
         async with database.transaction(write=True) as conn:
             await conn.execute(
-                sa.update(ApiKey).where(ApiKey.id == key.key_id).values(last_used_at=now)
+                sa.update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now)
             )
-    principal = Principal(key.account_id, key.key_id, cast(Mode, key.mode), key.unlimited)
-    return principal, key.probe
+    principal = Principal(account_id, key_id, cast(Mode, mode), bool(unlimited))
+    probed = None
+    if probe is not None:
+        own = row[len(_KEY_COLUMNS) :]
+        probed = ProbedRow(probe[1], own if own and own[0] is not None else None)
+    return principal, probed
 
 
 def principal_of(request: Request) -> Principal:
@@ -96,7 +167,7 @@ def principal_of(request: Request) -> Principal:
     return principal
 
 
-def list_probe_of(request: Request) -> ListProbe | None:
-    """The path's list as authentication read it, on routes that probe one."""
-    probe: ListProbe | None = request.scope["state"].get("list_probe")
-    return probe
+def probed_row_of(request: Request) -> ProbedRow | None:
+    """The row the route's probe read along with the key, on routes that register one."""
+    probed: ProbedRow | None = request.scope["state"].get("probed_row")
+    return probed

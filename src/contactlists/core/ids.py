@@ -18,3 +18,9 @@ def new_id(prefix: str) -> str:
     slower (`make profile` shows it on a create).
     """
     return prefix + "_" + os.urandom(26).translate(_DIGIT_OF_BYTE).decode()
+
+
+def may_name_a_row(value: str) -> bool:
+    """No id has a NUL, and PostgreSQL refuses one even as a parameter (a 500
+    waiting to happen): a value with one names no row, on every backend alike."""
+    return "\x00" not in value

@@ -1,26 +1,27 @@
-"""The hot read path: API-key lookups and list/contact pages on the raw driver.
+"""The hot read path: queries written once in SQLAlchemy Core, run on the raw driver.
 
-Measured (see `make bench`): through SQLAlchemy's async engine a 25-row page
-spent most of its time in the engine and in aiosqlite's thread hop per
-statement, not in SQLite. These reads are small indexed lookups, so they run
-on the driver directly: on SQLite a per-process read-only `sqlite3`
-connection called inline (each query is tens of microseconds; WAL lets it read
-while another connection writes), on PostgreSQL an asyncpg pool. Writes stay
-on SQLAlchemy. Rows come back as tuples in the column order of the SQL below,
-with JSON columns and timestamps already in their wire form where the backend
-allows it.
+Through SQLAlchemy's async engine a small indexed read spends most of its time
+in the engine and in aiosqlite's thread hop per statement, not in the database
+(`make bench` measures it). So each hot query is a Core statement compiled once
+per dialect when its module is imported (`Query`) and run on the driver: on
+SQLite a per-process read-only `sqlite3` connection called inline (WAL lets it
+read while another connection writes), on PostgreSQL an asyncpg pool. Writes
+stay on SQLAlchemy. Rows come back in the statement's column order, with JSON
+columns and timestamps in their wire form where the backend allows it; the
+module that writes a statement reads its rows by the names it selected.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import BindTyping
 
 from contactlists.core.db import SQLITE_BUSY_TIMEOUT_MS
 from contactlists.core.settings import Settings
@@ -28,85 +29,43 @@ from contactlists.core.settings import Settings
 if TYPE_CHECKING:
     import asyncpg
 
-POSITION_MAX = 2**31 - 1
-KEY_SQL = (
-    "SELECT k.id, k.account_id, k.mode, k.revoked_at, k.last_used_at, a.unlimited "
-    "FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.key_hash = {0}"
-)
-LIST_COLUMNS = "id, name, filters, contact_count, provider, created_at, updated_at"
-# The key and the list a request's path names, in one indexed query: the
-# list's row comes back (or NULLs) for the key's own account and mode only.
-KEY_AND_LIST_SQL = (
-    "SELECT k.id, k.account_id, k.mode, k.revoked_at, k.last_used_at, a.unlimited, "
-    "l.id, l.name, l.filters, l.contact_count, l.provider, l.created_at, l.updated_at "
-    "FROM api_keys k JOIN accounts a ON a.id = k.account_id "
-    "LEFT JOIN contact_lists l ON l.id = {1} AND l.account_id = k.account_id "
-    "AND l.mode = k.mode WHERE k.key_hash = {0}"
-)
-LIST_SQL = (
-    f"SELECT {LIST_COLUMNS} FROM contact_lists "  # noqa: S608 - constant column list
-    "WHERE id = {0} AND account_id = {1} AND mode = {2}"
-)
-LISTS_COUNT_SQL = "SELECT count(*) FROM contact_lists WHERE account_id = {0} AND mode = {1}"
-LISTS_PAGE_SQL = (
-    f"SELECT {LIST_COLUMNS} FROM contact_lists "  # noqa: S608 - constant column list
-    "WHERE account_id = {0} AND mode = {1} ORDER BY created_at DESC, id DESC LIMIT {2} OFFSET {3}"
-)
-ITEMS_SQL = (
-    "SELECT id, list_id, base_contact_id, first_name, last_name, full_name, role, "
-    "company_name, location, seniority, profile_id, headline, linkedin_profile_url, created_at "
-    "FROM contact_list_items WHERE list_id = {0} AND position >= {1} AND position < {2} "
-    "ORDER BY position"
-)
+Row = Sequence[Any]
+Params = Mapping[str, Any]
 
 
-def _page_end(offset: int, limit: int) -> int:
-    """The exclusive end position, kept within a 32-bit integer column's range."""
-    return min(offset + limit, POSITION_MAX)
+def _postgresql_dialect() -> sa.Dialect:
+    dialect: sa.Dialect = postgresql.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
+    # asyncpg infers each parameter's type from the statement; a rendered
+    # `$1::VARCHAR` would also lose the `C` collation of the id columns.
+    dialect.bind_typing = BindTyping.NONE
+    return dialect
 
 
-@dataclass(frozen=True, slots=True)
-class ListProbe:
-    """The list a request's path names, read along with the caller's key.
-
-    `row` is the list in `LIST_COLUMNS` order, or None when the key's account
-    and mode have no such list.
-    """
-
-    list_id: str
-    row: Sequence[Any] | None
+_SQLITE = sqlite.dialect(paramstyle="qmark")
+_POSTGRESQL = _postgresql_dialect()
 
 
-@dataclass(frozen=True, slots=True)
-class KeyRecord:
-    key_id: str
-    account_id: str
-    mode: str
-    revoked: bool
-    last_used_at: datetime | None
-    unlimited: bool
-    probe: ListProbe | None = None
+class Query:
+    """A Core statement compiled for each backend: SQL text and parameter order."""
 
+    def __init__(self, statement: sa.Select[Any]) -> None:
+        self.columns = tuple(column.key for column in statement.selected_columns)
+        self.sqlite = self._compile(statement, _SQLITE)
+        self.postgresql = self._compile(statement, _POSTGRESQL)
 
-def _probe(list_id: str | None, row: Sequence[Any]) -> ListProbe | None:
-    if list_id is None:
-        return None
-    return ListProbe(list_id, row[6:] if row[6] is not None else None)
+    @staticmethod
+    def _compile(statement: sa.Select[Any], dialect: sa.Dialect) -> tuple[str, tuple[str, ...]]:
+        compiled = statement.compile(dialect=dialect)
+        return str(compiled), tuple(compiled.positiontup or ())
 
 
 class ReadStore(Protocol):
-    async def key(self, key_hash: str, list_id: str | None = None) -> KeyRecord | None:
-        """The key, with a probe of `list_id` when one is given."""
-        ...
+    async def one(self, query: Query, params: Params) -> Row | None: ...
 
-    async def list_row(self, list_id: str, account_id: str, mode: str) -> Sequence[Any] | None: ...
+    async def all(self, query: Query, params: Params) -> list[Row]: ...
 
-    async def lists_page(
-        self, account_id: str, mode: str, limit: int, offset: int
-    ) -> tuple[int, list[Sequence[Any]]]: ...
-
-    async def items(self, list_id: str, limit: int, offset: int) -> list[Sequence[Any]]:
-        """A list's items by position; the caller has checked the list is theirs."""
+    async def snapshot(self, *reads: tuple[Query, Params]) -> list[list[Row]]:
+        """Several reads in one read-only transaction, so they see one snapshot."""
         ...
 
     async def close(self) -> None: ...
@@ -137,54 +96,25 @@ class SqliteReadStore:
             self._connection = conn
         return self._connection
 
-    def _snapshot(self, statements: Sequence[tuple[str, tuple[Any, ...]]]) -> list[list[Any]]:
-        """Run several reads in one transaction, so they see one snapshot."""
+    @staticmethod
+    def _bound(query: Query, params: Params) -> tuple[str, tuple[Any, ...]]:
+        sql, names = query.sqlite
+        return sql, tuple(params[name] for name in names)
+
+    async def one(self, query: Query, params: Params) -> Row | None:
+        row: Row | None = self._conn.execute(*self._bound(query, params)).fetchone()
+        return row
+
+    async def all(self, query: Query, params: Params) -> list[Row]:
+        return self._conn.execute(*self._bound(query, params)).fetchall()
+
+    async def snapshot(self, *reads: tuple[Query, Params]) -> list[list[Row]]:
         cursor = self._conn.cursor()
         cursor.execute("BEGIN")
         try:
-            return [cursor.execute(sql, params).fetchall() for sql, params in statements]
+            return [cursor.execute(*self._bound(*read)).fetchall() for read in reads]
         finally:
             cursor.execute("COMMIT")
-
-    async def key(self, key_hash: str, list_id: str | None = None) -> KeyRecord | None:
-        if list_id is None:
-            row = self._conn.execute(KEY_SQL.format("?"), (key_hash,)).fetchone()
-        else:
-            query = KEY_AND_LIST_SQL.format("?1", "?2")
-            row = self._conn.execute(query, (key_hash, list_id)).fetchone()
-        if row is None:
-            return None
-        last_used = datetime.fromisoformat(row[4] + "+00:00") if row[4] else None
-        return KeyRecord(
-            row[0],
-            row[1],
-            row[2],
-            row[3] is not None,
-            last_used,
-            bool(row[5]),
-            _probe(list_id, row),
-        )
-
-    async def list_row(self, list_id: str, account_id: str, mode: str) -> Sequence[Any] | None:
-        row: Sequence[Any] | None = self._conn.execute(
-            LIST_SQL.format("?", "?", "?"), (list_id, account_id, mode)
-        ).fetchone()
-        return row
-
-    async def lists_page(
-        self, account_id: str, mode: str, limit: int, offset: int
-    ) -> tuple[int, list[Sequence[Any]]]:
-        count, rows = self._snapshot(
-            [
-                (LISTS_COUNT_SQL.format("?", "?"), (account_id, mode)),
-                (LISTS_PAGE_SQL.format("?", "?", "?", "?"), (account_id, mode, limit, offset)),
-            ]
-        )
-        return int(count[0][0]), rows
-
-    async def items(self, list_id: str, limit: int, offset: int) -> list[Sequence[Any]]:
-        query = ITEMS_SQL.format("?", "?", "?")
-        return self._conn.execute(query, (list_id, offset, _page_end(offset, limit))).fetchall()
 
     async def close(self) -> None:
         if self._connection is not None:
@@ -230,40 +160,24 @@ class PostgresReadStore:
         )
         return cls(pool)
 
-    async def key(self, key_hash: str, list_id: str | None = None) -> KeyRecord | None:
-        if list_id is None:
-            row = await self._pool.fetchrow(KEY_SQL.format("$1"), key_hash)
-        else:
-            query = KEY_AND_LIST_SQL.format("$1", "$2")
-            row = await self._pool.fetchrow(query, key_hash, list_id)
-        if row is None:
-            return None
-        return KeyRecord(
-            row[0], row[1], row[2], row[3] is not None, row[4], bool(row[5]), _probe(list_id, row)
-        )
+    @staticmethod
+    def _bound(query: Query, params: Params) -> tuple[Any, ...]:
+        sql, names = query.postgresql
+        return (sql, *(params[name] for name in names))
 
-    async def list_row(self, list_id: str, account_id: str, mode: str) -> Sequence[Any] | None:
-        row: Sequence[Any] | None = await self._pool.fetchrow(
-            LIST_SQL.format("$1", "$2", "$3"), list_id, account_id, mode
-        )
+    async def one(self, query: Query, params: Params) -> Row | None:
+        row: Row | None = await self._pool.fetchrow(*self._bound(query, params))
         return row
 
-    async def lists_page(
-        self, account_id: str, mode: str, limit: int, offset: int
-    ) -> tuple[int, list[Sequence[Any]]]:
+    async def all(self, query: Query, params: Params) -> list[Row]:
+        return list(await self._pool.fetch(*self._bound(query, params)))
+
+    async def snapshot(self, *reads: tuple[Query, Params]) -> list[list[Row]]:
         async with (
             self._pool.acquire() as conn,
             conn.transaction(readonly=True, isolation="repeatable_read"),
         ):
-            total = await conn.fetchval(LISTS_COUNT_SQL.format("$1", "$2"), account_id, mode)
-            rows = await conn.fetch(
-                LISTS_PAGE_SQL.format("$1", "$2", "$3", "$4"), account_id, mode, limit, offset
-            )
-        return int(total), list(rows)
-
-    async def items(self, list_id: str, limit: int, offset: int) -> list[Sequence[Any]]:
-        query = ITEMS_SQL.format("$1", "$2", "$3")
-        return list(await self._pool.fetch(query, list_id, offset, _page_end(offset, limit)))
+            return [list(await conn.fetch(*self._bound(*read))) for read in reads]
 
     async def close(self) -> None:
         await self._pool.close()

@@ -26,29 +26,13 @@ from contactlists.core.auth import Principal
 from contactlists.core.db import Database
 from contactlists.core.readstore import ReadStore
 from contactlists.lists import repository, service
-from contactlists.lists.wire import item_out
+from contactlists.lists.columns import CSV_FIELDS, item_out
 from contactlists.web.pagination import invalid_query_parameter
 
 EXPORT_BATCH = 100
 # Excel reads a CSV as UTF-8 only when it starts with a byte order mark;
 # pandas and `encoding="utf-8-sig"` skip it.
 UTF8_BOM = "\ufeff"
-CSV_FIELDS = (
-    "id",
-    "listId",
-    "baseContactId",
-    "firstName",
-    "lastName",
-    "fullName",
-    "role",
-    "companyName",
-    "location",
-    "seniority",
-    "linkedInSalesNavigatorProfileUrl",
-    "createdAt",
-    "headline",
-    "linkedInProfileUrl",
-)
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP's
 # CSV injection list); a leading apostrophe makes it text.
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

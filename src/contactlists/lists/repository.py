@@ -1,4 +1,9 @@
-"""SQL for contact lists, their items and base contacts. No rules, no commits."""
+"""SQL for contact lists, their items and base contacts. No rules, no commits.
+
+Reads run on the raw driver (`core.readstore`): each is a Core statement
+compiled once per backend, selecting the columns `columns` declares. Writes
+run on a unit of work's SQLAlchemy connection.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +14,79 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contactlists.core.auth import OwnedRowProbe, Principal
 from contactlists.core.db import AnyRow, upsert_insert
 from contactlists.core.models import BaseContact, ContactList, ContactListItem
+from contactlists.core.readstore import Query, ReadStore, Row
+from contactlists.lists.columns import CONTACT_COLUMNS, LIST_COLUMNS
 
-LIST_COLUMNS = (
-    ContactList.id,
-    ContactList.name,
-    ContactList.filters,
-    ContactList.contact_count,
-    ContactList.provider,
-    ContactList.created_at,
-    ContactList.updated_at,
+POSITION_MAX = 2**31 - 1
+_LISTS = ContactList.__table__
+_ITEMS = ContactListItem.__table__
+LIST_SELECT = tuple(_LISTS.c[column.stored] for column in LIST_COLUMNS)
+CONTACT_SELECT = tuple(_ITEMS.c[column.stored] for column in CONTACT_COLUMNS)
+# A direct route naming a list in its path has it read with the caller's key.
+LIST_PROBE = OwnedRowProbe("listId", _LISTS, [column.stored for column in LIST_COLUMNS])
+
+_OWNER = sa.and_(
+    _LISTS.c.account_id == sa.bindparam("account_id"), _LISTS.c.mode == sa.bindparam("mode")
 )
-ITEM_COLUMNS = (
-    ContactListItem.id,
-    ContactListItem.list_id,
-    ContactListItem.base_contact_id,
-    ContactListItem.first_name,
-    ContactListItem.last_name,
-    ContactListItem.full_name,
-    ContactListItem.role,
-    ContactListItem.company_name,
-    ContactListItem.location,
-    ContactListItem.seniority,
-    ContactListItem.profile_id,
-    ContactListItem.headline,
-    ContactListItem.linkedin_profile_url,
-    ContactListItem.created_at,
+_LIST = Query(sa.select(*LIST_SELECT).where(_LISTS.c.id == sa.bindparam("list_id"), _OWNER))
+_LISTS_COUNT = Query(sa.select(sa.func.count()).select_from(_LISTS).where(_OWNER))
+_LISTS_PAGE = Query(
+    sa.select(*LIST_SELECT)
+    .where(_OWNER)
+    .order_by(_LISTS.c.created_at.desc(), _LISTS.c.id.desc())
+    .limit(sa.bindparam("limit"))
+    .offset(sa.bindparam("offset"))
 )
+# Positions are dense from 0, so a page is a range that seeks the index.
+_ITEMS_RANGE = (
+    sa.select(*CONTACT_SELECT)
+    .where(
+        _ITEMS.c.list_id == sa.bindparam("list_id"),
+        _ITEMS.c.position >= sa.bindparam("start"),
+        _ITEMS.c.position < sa.bindparam("end"),
+    )
+    .order_by(_ITEMS.c.position)
+)
+_CONTACTS = Query(_ITEMS_RANGE)
+
+
+def _range(list_id: str, limit: int, offset: int) -> dict[str, Any]:
+    """The page's positions; the end kept within the 32-bit column's range."""
+    return {"list_id": list_id, "start": offset, "end": min(offset + limit, POSITION_MAX)}
+
+
+def _owner(principal: Principal) -> dict[str, Any]:
+    return {"account_id": principal.account_id, "mode": principal.mode}
+
+
+async def read_list(reads: ReadStore, principal: Principal, list_id: str) -> Row | None:
+    return await reads.one(_LIST, {"list_id": list_id, **_owner(principal)})
+
+
+async def read_lists_page(
+    reads: ReadStore, principal: Principal, limit: int, offset: int
+) -> tuple[int, list[Row]]:
+    """The caller's lists, newest first, and how many there are, from one snapshot."""
+    page = {"limit": limit, "offset": offset, **_owner(principal)}
+    count, rows = await reads.snapshot((_LISTS_COUNT, _owner(principal)), (_LISTS_PAGE, page))
+    return int(count[0][0]), rows
+
+
+async def read_items(reads: ReadStore, list_id: str, limit: int, offset: int) -> list[Row]:
+    """A list's items by position; the caller has checked the list is theirs."""
+    return await reads.all(_CONTACTS, _range(list_id, limit, offset))
+
+
+async def page_items(
+    conn: AsyncConnection, list_id: str, limit: int, offset: int
+) -> Sequence[AnyRow]:
+    """`read_items` inside a unit of work."""
+    return (await conn.execute(_ITEMS_RANGE, _range(list_id, limit, offset))).all()
+
+
 _BASE_CONTACT_PROFILE = (
     "profile_urn",
     "first_name",
@@ -74,57 +124,14 @@ def _owned(account_id: str, mode: str) -> sa.ColumnElement[bool]:
     return sa.and_(ContactList.account_id == account_id, ContactList.mode == mode)
 
 
-async def count_lists(conn: AsyncConnection, account_id: str, mode: str) -> int:
-    query = sa.select(sa.func.count()).select_from(ContactList).where(_owned(account_id, mode))
-    return int((await conn.execute(query)).scalar_one())
-
-
-async def page_lists(
-    conn: AsyncConnection, account_id: str, mode: str, limit: int, offset: int
-) -> Sequence[AnyRow]:
-    query = (
-        sa.select(*LIST_COLUMNS)
-        .where(_owned(account_id, mode))
-        .order_by(ContactList.created_at.desc(), ContactList.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return (await conn.execute(query)).all()
-
-
-async def get_list(
-    conn: AsyncConnection, list_id: str, account_id: str, mode: str
-) -> AnyRow | None:
-    query = sa.select(*LIST_COLUMNS).where(ContactList.id == list_id, _owned(account_id, mode))
-    return (await conn.execute(query)).one_or_none()
-
-
-async def page_items(
-    conn: AsyncConnection, list_id: str, limit: int, offset: int
-) -> Sequence[AnyRow]:
-    """Items by position; positions are dense from 0, so a range seeks the index."""
-    query = (
-        sa.select(*ITEM_COLUMNS)
-        .where(
-            ContactListItem.list_id == list_id,
-            ContactListItem.position >= offset,
-            # BIGINT: offset + limit may pass 2**31 - 1, which PostgreSQL's
-            # INTEGER parameter refuses (the comparison still seeks the index).
-            ContactListItem.position < sa.literal(offset + limit, sa.BigInteger),
-        )
-        .order_by(ContactListItem.position)
-    )
-    return (await conn.execute(query)).all()
-
-
 async def rename_list(
-    conn: AsyncConnection, list_id: str, account_id: str, mode: str, name: str, now: datetime
+    conn: AsyncConnection, principal: Principal, list_id: str, name: str, now: datetime
 ) -> AnyRow | None:
     query = (
         sa.update(ContactList)
-        .where(ContactList.id == list_id, _owned(account_id, mode))
+        .where(ContactList.id == list_id, _owned(principal.account_id, principal.mode))
         .values(name=name, updated_at=now)
-        .returning(*LIST_COLUMNS)
+        .returning(*LIST_SELECT)
     )
     return (await conn.execute(query)).one_or_none()
 
@@ -164,10 +171,9 @@ def _as_is(value: Any) -> Any:
 async def insert_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     """A list's items, on the driver's own executemany.
 
-    Measured: SQLAlchemy's per-row parameter processing made the create's
-    write transaction, which SQLite holds one create at a time, about a tenth
-    longer. The two columns that need it go through SQLAlchemy's own bind
-    processors.
+    SQLAlchemy's per-row parameter processing measurably lengthens the
+    create's write transaction, which SQLite holds one create at a time. The
+    two columns that need it go through SQLAlchemy's own bind processors.
     """
     if not rows:
         return
@@ -188,7 +194,7 @@ async def insert_items(conn: AsyncConnection, rows: list[dict[str, Any]]) -> Non
     )
 
 
-async def delete_list(conn: AsyncConnection, list_id: str, account_id: str, mode: str) -> bool:
+async def delete_list(conn: AsyncConnection, principal: Principal, list_id: str) -> bool:
     """Delete a list, its items and the base contacts no other list holds.
 
     The list's people are locked first (in profile id order, the order creates
@@ -215,7 +221,9 @@ async def delete_list(conn: AsyncConnection, list_id: str, account_id: str, mode
         .all()
     )
     deleted = await conn.execute(
-        sa.delete(ContactList).where(ContactList.id == list_id, _owned(account_id, mode))
+        sa.delete(ContactList).where(
+            ContactList.id == list_id, _owned(principal.account_id, principal.mode)
+        )
     )
     if deleted.rowcount == 0:
         return False

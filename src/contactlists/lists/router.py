@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response, StreamingResponse
 
-from contactlists.core.auth import list_probe_of, principal_of
+from contactlists.core.auth import principal_of, probed_row_of
 from contactlists.core.errors import (
     ConnectionBusy,
     GatewayTimeout,
@@ -21,23 +23,22 @@ from contactlists.core.errors import (
     error_responses,
 )
 from contactlists.idempotency import service as idempotency
-from contactlists.lists import export, service
+from contactlists.lists import export, repository, service
+from contactlists.lists.create import CreateContext
+from contactlists.lists.create import create_list as create
 from contactlists.lists.page_cache import etag_matches
 from contactlists.lists.schemas import ContactListOut, ContactPage, ListCreate, ListPage, ListRename
 from contactlists.web.deps import (
     DatabaseDep,
-    HttpClientDep,
     PrincipalDep,
     ReadsDep,
-    RequestIdDep,
-    RequestLimitsDep,
-    SettingsDep,
     ShieldedWorkDep,
     json_response,
-    reads_of,
 )
+from contactlists.web.negotiation import JSON_MEDIA_TYPE
 from contactlists.web.pagination import page_openapi, page_params
-from contactlists.web.routes import JSON_MEDIA_TYPE, ContractRoute
+from contactlists.web.routes import ContractRoute, direct
+from contactlists.web.state import state_of
 
 router = APIRouter(prefix="/v1/contacts/lists", route_class=ContractRoute, tags=["Contact Lists"])
 _BODY_ERRORS = (ValidationFailed, PayloadTooLarge, UnsupportedMediaType)
@@ -71,16 +72,34 @@ _EXPORT_FORMAT_PARAMETER = {
 }
 
 
+async def create_context(request: Request, body: ListCreate) -> CreateContext:
+    """Everything a create needs, from the request and the app (see `create`)."""
+    headers = request.headers.getlist(idempotency.HEADER)
+    return CreateContext(
+        database=state_of(request).database,
+        principal=principal_of(request),
+        settings=state_of(request).settings,
+        http=state_of(request).http,
+        limits=request.scope["state"]["rate_limits"],
+        request_id=request.state.request_id,
+        body=body,
+        idempotency_key=idempotency.parse_key(headers, await request.json()),
+    )
+
+
 @router.get(
     "",
     operation_id="listContactLists",
     responses={200: {"model": ListPage}, **error_responses(ValidationFailed)},
     openapi_extra=page_openapi(20, "lists"),
 )
+@direct()
 async def list_lists(request: Request) -> Response:
     """List contact lists, newest first."""
     page = page_params(request, default_limit=20)
-    return json_response(await service.page_lists(reads_of(request), principal_of(request), page))
+    return json_response(
+        await service.page_lists(state_of(request).reads, principal_of(request), page)
+    )
 
 
 @router.post(
@@ -103,31 +122,11 @@ async def list_lists(request: Request) -> Response:
     openapi_extra={"parameters": [_IDEMPOTENCY_KEY_PARAMETER]},
 )
 async def create_list(
-    request: Request,
-    body: ListCreate,
-    principal: PrincipalDep,
-    database: DatabaseDep,
-    settings: SettingsDep,
-    request_id: RequestIdDep,
-    http: HttpClientDep,
-    limits: RequestLimitsDep,
-    shielded: ShieldedWorkDep,
+    context: Annotated[CreateContext, Depends(create_context)], shielded: ShieldedWorkDep
 ) -> Response:
     """Create a contact list from a live Sales Navigator lead search (synchronous)."""
-    key = idempotency.parse_key(request.headers.getlist(idempotency.HEADER), await request.json())
     # Shielded: a client that disconnects does not abort the create half-way.
-    created = await shielded.run(
-        service.create_list(
-            database,
-            principal,
-            settings,
-            body,
-            request_id,
-            http,
-            idempotency_key=key,
-            limits=limits,
-        )
-    )
+    created = await shielded.run(create(context))
     headers = {"Location": f"/v1/contacts/lists/{created.body['id']}"}
     if created.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -139,11 +138,12 @@ async def create_list(
     operation_id="getContactList",
     responses={200: {"model": ContactListOut}, **error_responses(ListNotFound)},
 )
+@direct(probe=repository.LIST_PROBE)
 async def get_list(listId: str, request: Request) -> Response:
     """Get a contact list by ID."""
     return json_response(
         await service.get_list(
-            reads_of(request), principal_of(request), listId, list_probe_of(request)
+            state_of(request).reads, principal_of(request), listId, probed_row_of(request)
         )
     )
 
@@ -193,19 +193,16 @@ async def delete_list(listId: str, principal: PrincipalDep, database: DatabaseDe
     },
     openapi_extra=page_openapi(25, "contacts"),
 )
-async def list_contacts(
-    listId: str,
-    request: Request,
-) -> Response:
+@direct(probe=repository.LIST_PROBE)
+async def list_contacts(listId: str, request: Request) -> Response:
     """Get contacts in a contact list, in stored order."""
     page = page_params(request, default_limit=25)
     found = await service.page_contacts(
-        reads_of(request),
-        request.app.state.page_cache,
+        state_of(request).reads,
+        state_of(request).page_cache,
         principal_of(request),
-        listId,
+        service.ListRef(listId, probed_row_of(request)),
         page,
-        list_probe_of(request),
     )
     headers = {"ETag": found.etag}
     if etag_matches(request.headers.get("if-none-match"), found.etag):

@@ -17,12 +17,15 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    create_model,
     model_validator,
 )
+from pydantic.alias_generators import to_snake
 from pydantic_core import PydanticCustomError
 
 from contactlists.core.schemas import InputModel, WireModel
 from contactlists.core.textfields import SPACE_CLASS, Trimmed
+from contactlists.lists.columns import CONTACT_COLUMNS
 from contactlists.providers.countries import SUPPORTED_COUNTRY_CODES, supported_countries
 
 MISSING_FILTER_MESSAGE = "At least one filter (jobTitles, keywords, or countries) is required"
@@ -177,34 +180,15 @@ class ContactListOut(WireModel):
     updated_at: str = Field(examples=["2026-03-03T12:00:00Z"])
 
 
-class ContactOut(WireModel):
-    id: str
-    list_id: str
-    base_contact_id: str
-    first_name: str | None
-    last_name: str | None
-    full_name: str | None
-    role: str | None
-    company_name: str | None
-    location: str | None
-    seniority: list[
-        Literal[
-            "OWNER",
-            "PARTNER",
-            "CXO",
-            "VP",
-            "DIRECTOR",
-            "MANAGER",
-            "STRATEGIC",
-            "SENIOR",
-            "ENTRY",
-            "TRAINING",
-        ]
-    ]
-    linked_in_sales_navigator_profile_url: str = Field(alias="linkedInSalesNavigatorProfileUrl")
-    headline: str | None
-    linked_in_profile_url: str | None = Field(alias="linkedInProfileUrl")
-    created_at: str
+# The contact on the wire, generated from its columns (`columns.CONTACT_COLUMNS`).
+ContactOut: Any = create_model(  # generated, so a type only at run time
+    "ContactOut",
+    __base__=WireModel,
+    **{  # type: ignore[call-overload]
+        to_snake(column.wire): (column.annotation, Field(alias=column.wire))
+        for column in CONTACT_COLUMNS
+    },
+)
 
 
 class ListPage(WireModel):

@@ -19,31 +19,23 @@ from contactlists.core.settings import Settings
 from contactlists.providers.linkedin import LazyHttpClient
 from contactlists.web.ratelimit import RequestLimits
 from contactlists.web.shielding import ShieldedWork
+from contactlists.web.state import state_of
 
 
 async def get_database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
-
-
-def reads_of(request: Request) -> ReadStore:
-    reads: ReadStore = request.app.state.reads
-    return reads
+    return state_of(request).database
 
 
 async def get_reads(request: Request) -> ReadStore:
-    return reads_of(request)
+    return state_of(request).reads
 
 
 async def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return state_of(request).settings
 
 
 async def get_http_client(request: Request) -> LazyHttpClient:
-    """The process's long-lived client for LinkedIn, built when a seat first needs it."""
-    client: LazyHttpClient = request.app.state.http
-    return client
+    return state_of(request).http
 
 
 async def request_id(request: Request) -> str:
@@ -58,8 +50,7 @@ async def request_limits(request: Request) -> RequestLimits:
 
 
 async def shielded_work(request: Request) -> ShieldedWork:
-    work: ShieldedWork = request.app.state.shielded
-    return work
+    return state_of(request).shielded
 
 
 async def current_principal(request: Request) -> Principal:

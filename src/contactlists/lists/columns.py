@@ -1,0 +1,142 @@
+"""Each column of a contact list and of a contact, declared once.
+
+A `Column` names the stored column, its key on the wire, its wire type and how
+a stored value becomes the wire value (and, for a contact, how the create fills
+it from a lead). Everything else is generated from the two tables below: the
+SELECT lists of the reads (`repository`), the wire objects (`list_out`,
+`item_out`), the create's item values (`lead_values`), the CSV header
+(`CSV_FIELDS`) and the OpenAPI model of a contact (`schemas.ContactOut`).
+Adding a contact column is a row here, the model's attribute and a migration.
+
+Rows come in the tables' column order from either read path, so SQLAlchemy
+rows, `sqlite3` tuples and asyncpg records all fit. JSON columns may arrive
+parsed (SQLAlchemy), as raw text (SQLite's driver) or as an `orjson.Fragment`
+(asyncpg); timestamps as datetimes or SQLite's stored text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any, Literal
+
+import orjson
+
+from contactlists.core.clock import rfc3339
+from contactlists.providers.base import Lead
+from contactlists.providers.seniority import SENIORITY_LEVELS, seniority_from_title
+
+SALES_LEAD_URL = "https://www.linkedin.com/sales/lead/"
+# The wire type of `seniority`'s items: one of the levels, for the OpenAPI document.
+Seniority: Any = Literal[SENIORITY_LEVELS]
+
+
+def json_value(value: Any) -> Any:
+    """Splice a JSON column's stored text into the output without parsing it."""
+    return orjson.Fragment(value) if isinstance(value, str) else value
+
+
+def sales_lead_url(profile_id: str) -> str:
+    return SALES_LEAD_URL + profile_id
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    stored: str
+    wire: str
+    # The wire type, for the OpenAPI document.
+    annotation: Any = str | None
+    # Stored value -> wire value; None: the same.
+    to_wire: Callable[[Any], Any] | None = None
+    # The create's value from the lead; None: the create flow sets it.
+    from_lead: Callable[[Lead], Any] | None = None
+    # Ours, not the contract's: after the contract's columns in a CSV.
+    additive: bool = False
+
+
+LIST_COLUMNS = (
+    Column("id", "id", str),
+    Column("name", "name", str),
+    Column("filters", "filters", dict[str, Any], json_value),
+    Column("contact_count", "contactCount", int),
+    Column("provider", "provider", str),
+    Column("created_at", "createdAt", str, rfc3339),
+    Column("updated_at", "updatedAt", str, rfc3339),
+)
+CONTACT_COLUMNS = (
+    Column("id", "id", str),
+    Column("list_id", "listId", str),
+    Column("base_contact_id", "baseContactId", str),
+    Column("first_name", "firstName", from_lead=attrgetter("first_name")),
+    Column("last_name", "lastName", from_lead=attrgetter("last_name")),
+    Column("full_name", "fullName", from_lead=attrgetter("full_name")),
+    Column("role", "role", from_lead=attrgetter("title")),
+    Column("company_name", "companyName", from_lead=attrgetter("company_name")),
+    Column("location", "location", from_lead=attrgetter("location")),
+    Column(
+        "seniority",
+        "seniority",
+        list[Seniority],
+        json_value,
+        lambda lead: seniority_from_title(lead.title),
+    ),
+    Column(
+        "profile_id",
+        "linkedInSalesNavigatorProfileUrl",
+        str,
+        sales_lead_url,
+        attrgetter("profile_id"),
+    ),
+    Column("headline", "headline", from_lead=attrgetter("headline"), additive=True),
+    Column(
+        "linkedin_profile_url",
+        "linkedInProfileUrl",
+        from_lead=attrgetter("public_profile_url"),
+        additive=True,
+    ),
+    Column("created_at", "createdAt", str, rfc3339),
+)
+CSV_FIELDS = tuple(c.wire for c in CONTACT_COLUMNS if not c.additive) + tuple(
+    c.wire for c in CONTACT_COLUMNS if c.additive
+)
+_LIST_INDEX = {column.stored: index for index, column in enumerate(LIST_COLUMNS)}
+
+
+def _wire_mapper(columns: Sequence[Column]) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """A function building the wire object of a row as one dict display.
+
+    Generated, as `dataclasses` generates `__init__`: a contacts page maps
+    every row, and a loop over the columns per row took twice as long as the
+    hand-written dict display this writes out from the table.
+    """
+    scope: dict[str, Any] = {}
+    entries = []
+    for index, column in enumerate(columns):
+        value = f"row[{index}]"
+        if column.to_wire is not None:
+            scope[f"to_wire_{index}"] = column.to_wire
+            value = f"to_wire_{index}({value})"
+        entries.append(f"{column.wire!r}: {value}")
+    source = "def to_wire(row):\n    return {" + ", ".join(entries) + "}\n"
+    exec(source, scope)  # noqa: S102 - the source is built from the constant tables above
+    to_wire: Callable[[Sequence[Any]], dict[str, Any]] = scope["to_wire"]
+    return to_wire
+
+
+list_out = _wire_mapper(LIST_COLUMNS)
+item_out = _wire_mapper(CONTACT_COLUMNS)
+
+
+def list_out_from(values: Mapping[str, Any]) -> dict[str, Any]:
+    return list_out([values[column.stored] for column in LIST_COLUMNS])
+
+
+def list_value(row: Sequence[Any], stored: str) -> Any:
+    """One stored value of a list row, by its column's name."""
+    return row[_LIST_INDEX[stored]]
+
+
+def lead_values(lead: Lead) -> dict[str, Any]:
+    """An item's stored values that come from its lead (the create adds the rest)."""
+    return {c.stored: c.from_lead(lead) for c in CONTACT_COLUMNS if c.from_lead is not None}
