@@ -45,7 +45,7 @@ def sales_lead_url(profile_id: str) -> str:
 class Column:
     stored: str
     wire: str
-    # The wire type, for the OpenAPI document.
+    # The wire type, for the OpenAPI document (`schemas.ContactOut`).
     annotation: Any = str | None
     # Stored value -> wire value; None: the same.
     to_wire: Callable[[Any], Any] | None = None
@@ -55,14 +55,16 @@ class Column:
     additive: bool = False
 
 
+# The list's OpenAPI model (`schemas.ContactListOut`) is written by hand: its
+# filters and provider have richer types than a column's.
 LIST_COLUMNS = (
-    Column("id", "id", str),
-    Column("name", "name", str),
-    Column("filters", "filters", dict[str, Any], json_value),
-    Column("contact_count", "contactCount", int),
-    Column("provider", "provider", str),
-    Column("created_at", "createdAt", str, rfc3339),
-    Column("updated_at", "updatedAt", str, rfc3339),
+    Column("id", "id"),
+    Column("name", "name"),
+    Column("filters", "filters", to_wire=json_value),
+    Column("contact_count", "contactCount"),
+    Column("provider", "provider"),
+    Column("created_at", "createdAt", to_wire=rfc3339),
+    Column("updated_at", "updatedAt", to_wire=rfc3339),
 )
 CONTACT_COLUMNS = (
     Column("id", "id", str),
