@@ -29,7 +29,7 @@ from contactlists.lists.page_cache import PageCache
 from contactlists.lists.router import router as lists_router
 from contactlists.metrics import METRICS_PATH, MetricsEndpoint
 from contactlists.migrate import ensure_migrated
-from contactlists.providers.linkedin import LazyHttpClient
+from contactlists.providers.linkedin import LinkedInHttp
 from contactlists.ratelimit import Limiter
 from contactlists.readstore import ReadStore, open_read_store
 from contactlists.routing import HotRoutes
@@ -137,7 +137,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         database = Database.from_settings(settings)
         limiter = Limiter(settings)
         shielded = ShieldedWork()
-        http = LazyHttpClient(settings.linkedin_request_timeout_s)
+        http = LinkedInHttp(settings.linkedin_request_timeout_s)
         reads: ReadStore | None = None
         try:
             if check_migrations:
@@ -156,7 +156,6 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             await shielded.drain()
             if reads is not None:
                 await reads.close()
-            await http.aclose()
             await limiter.close()
             await database.dispose()
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from contactlists.auth import Principal, principal_of
 from contactlists.db import Database
-from contactlists.providers.linkedin import LazyHttpClient
+from contactlists.providers.linkedin import LinkedInHttp
 from contactlists.ratelimit import RequestLimits
 from contactlists.readstore import ReadStore
 from contactlists.settings import Settings
@@ -40,9 +40,9 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_http_client(request: Request) -> LazyHttpClient:
-    """The process's long-lived client for LinkedIn, built when a seat first needs it."""
-    client: LazyHttpClient = request.app.state.http
+async def get_http_client(request: Request) -> LinkedInHttp:
+    """The process's opener of conversations with LinkedIn."""
+    client: LinkedInHttp = request.app.state.http
     return client
 
 
@@ -71,7 +71,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 ReadsDep = Annotated[ReadStore, Depends(get_reads)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 RequestIdDep = Annotated[str, Depends(request_id)]
-HttpClientDep = Annotated[LazyHttpClient, Depends(get_http_client)]
+HttpClientDep = Annotated[LinkedInHttp, Depends(get_http_client)]
 RequestLimitsDep = Annotated[RequestLimits, Depends(request_limits)]
 ShieldedWorkDep = Annotated[ShieldedWork, Depends(shielded_work)]
 

@@ -7,10 +7,20 @@ from starlette.responses import Response
 
 from contactlists.connections import service
 from contactlists.connections.schemas import ConnectionOut, ConnectionPut
-from contactlists.deps import DatabaseDep, HttpClientDep, PrincipalDep, SettingsDep, json_response
+from contactlists.deps import (
+    DatabaseDep,
+    HttpClientDep,
+    PrincipalDep,
+    RequestLimitsDep,
+    SettingsDep,
+    json_response,
+)
 from contactlists.errors import (
+    ConnectionBusy,
     Forbidden,
     PayloadTooLarge,
+    RateLimited,
+    SeatRequiredError,
     SessionExpiredError,
     UnsupportedMediaType,
     UpstreamFailed,
@@ -28,9 +38,11 @@ router = APIRouter(
 @router.get(
     "", operation_id="getSalesNavigatorConnection", responses={200: {"model": ConnectionOut}}
 )
-async def get_connection(principal: PrincipalDep, database: DatabaseDep) -> Response:
+async def get_connection(
+    principal: PrincipalDep, database: DatabaseDep, settings: SettingsDep
+) -> Response:
     """The account's Sales Navigator connection (never its credentials)."""
-    return json_response(await service.describe(database, principal.account_id))
+    return json_response(await service.describe(database, settings, principal.account_id))
 
 
 @router.put(
@@ -43,9 +55,12 @@ async def get_connection(principal: PrincipalDep, database: DatabaseDep) -> Resp
             PayloadTooLarge,
             UnsupportedMediaType,
             Forbidden,
+            RateLimited,
             SessionExpiredError,
+            SeatRequiredError,
             UpstreamFailed,
             UpstreamUnavailable,
+            ConnectionBusy,
         ),
     },
 )
@@ -55,12 +70,12 @@ async def put_connection(
     database: DatabaseDep,
     settings: SettingsDep,
     http: HttpClientDep,
+    limits: RequestLimitsDep,
 ) -> Response:
     """Connect (or renew) the account's Sales Navigator seat, or the sandbox (live keys only)."""
+    request = service.ConnectRequest(body.provider, body.session_cookies(), body.contract)
     return json_response(
-        await service.replace(
-            database, principal, settings, http, body.provider, body.credentials()
-        )
+        await service.replace(database, principal, settings, http, request, limits=limits)
     )
 
 

@@ -42,11 +42,12 @@ from contactlists.providers.base import (
     LeadQuery,
     ProviderError,
     SearchResult,
+    SeatRequired,
     SessionExpired,
     UnknownCompany,
 )
-from contactlists.providers.linkedin import LazyHttpClient
-from contactlists.providers.seniority import seniority_from_title
+from contactlists.providers.linkedin import LinkedInHttp
+from contactlists.providers.seniority import lead_seniority
 from contactlists.ratelimit import Budget, RequestLimits
 from contactlists.readstore import ListProbe, ReadStore
 from contactlists.settings import Settings
@@ -161,7 +162,7 @@ async def _search(
     database: Database,
     principal: Principal,
     settings: Settings,
-    http: LazyHttpClient,
+    http: LinkedInHttp,
     provider_name: str,
     body: ListCreate,
 ) -> SearchResult:
@@ -185,8 +186,11 @@ async def _search(
             message, error_code="UNKNOWN_COMPANY", fields=[FieldError(field, message)]
         )
     except SessionExpired as exc:
-        await connections.expire(database, principal, str(exc) or "session expired in a search")
+        await connections.expire(database, principal, str(exc))
         failure = SessionExpiredError(connections.SESSION_EXPIRED_MESSAGE)
+    except SeatRequired as exc:
+        await connections.expire(database, principal, str(exc))
+        failure = connections.seat_required(exc)
     except ProviderError as exc:
         failure = connections.upstream_failure(exc, settings)
     raise failure
@@ -218,7 +222,7 @@ async def create_list(
     settings: Settings,
     body: ListCreate,
     request_id: str,
-    http: LazyHttpClient,
+    http: LinkedInHttp,
     *,
     idempotency_key: IdempotencyKey | None,
     limits: RequestLimits,
@@ -310,7 +314,7 @@ async def _store(
             "role": lead.title,
             "company_name": lead.company_name,
             "location": lead.location,
-            "seniority": seniority_from_title(lead.title),
+            "seniority": lead_seniority(lead.title, lead.seniority_ids),
             "headline": lead.headline,
             "linkedin_profile_url": lead.public_profile_url,
             "created_at": now,
