@@ -168,11 +168,17 @@ async def test_connect_with_the_whole_cookie_header_from_stdin(
     assert "li_a" in shown.stdout
     for result in (connected, shown):
         assert_no_cookie_value(result.stdout + result.stderr, fake_linkedin)
+    fake_linkedin.add_company("stripe", "2135371", 126, title="Engineering Manager")
+    fake_linkedin.rotate_jsessionid_at = 3  # LinkedIn rotates JSESSIONID mid-search
     response = await client.post(
         "/v1/contacts/lists", json=MANAGERS_AT_STRIPE, headers=account.live
     )
     assert response.status_code == 201, response.text
+    assert response.json()["contactCount"] == 125
     assert fake_linkedin.sent_cookies()["bcookie"].startswith('"v=2&')
+    assert (
+        fake_linkedin.received_headers[-1]["csrf-token"] == fake_linkedin.jsessionid != JSESSIONID
+    )
 
 
 async def test_connect_needs_one_form_of_cookies(settings: Settings, account: AccountKeys) -> None:

@@ -332,6 +332,35 @@ class TestPut:
         assert fake_linkedin.identity_calls == 0
 
 
+class TestConnectBudget:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return settings.model_copy(update={"connect_rate_limit": "2/hour"})
+
+    async def test_connects_calling_linkedin_are_metered_per_account(
+        self,
+        client: httpx.AsyncClient,
+        acct: AccountKeys,
+        make_account: MakeAccount,
+        fake_linkedin: FakeLinkedIn,
+    ) -> None:
+        for _ in range(2):
+            response = await client.put(INTEGRATION, json=LINKEDIN_PUT, headers=acct.live)
+            assert response.status_code == 200
+        calls = len(fake_linkedin.received_headers)
+        refused = await client.put(INTEGRATION, json=LINKEDIN_PUT, headers=acct.live)
+        error = assert_error(refused, 429, "RATE_LIMITED")
+        assert int(refused.headers["retry-after"]) > 0
+        assert error["errorAction"] == "RETRY_LATER"
+        assert len(fake_linkedin.received_headers) == calls  # LinkedIn was not called
+        sandbox = await client.put(INTEGRATION, json={"provider": "sandbox"}, headers=acct.live)
+        assert sandbox.status_code == 200  # no LinkedIn call, no budget
+        other = await make_account(connect=False)
+        assert (
+            await client.put(INTEGRATION, json=LINKEDIN_PUT, headers=other.live)
+        ).status_code == 200
+
+
 class TestDelete:
     async def test_disconnects_and_forgets(
         self, client: httpx.AsyncClient, make_account: MakeAccount
