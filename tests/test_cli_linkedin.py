@@ -168,7 +168,8 @@ async def test_connect_with_the_whole_cookie_header_from_stdin(
     assert "li_a" in shown.stdout
     for result in (connected, shown):
         assert_no_cookie_value(result.stdout + result.stderr, fake_linkedin)
-    fake_linkedin.add_company("stripe", "2135371", 126, title="Engineering Manager")
+    fake_linkedin.people.clear()
+    fake_linkedin.add_company("stripe", "2135371", 130, title="Engineering Manager")
     fake_linkedin.rotate_jsessionid_at = 3  # LinkedIn rotates JSESSIONID mid-search
     response = await client.post(
         "/v1/contacts/lists", json=MANAGERS_AT_STRIPE, headers=account.live
