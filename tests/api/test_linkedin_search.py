@@ -16,7 +16,13 @@ from contactlists.settings import Settings
 from tests.api.helpers import assert_error, company
 from tests.api.sales_navigator import INTEGRATION, against_fake, connect_linkedin
 from tests.conftest import AccountKeys, MakeAccount, Snapshot
-from tests.fakes.linkedin_server import COOKIE_HEADER, JSESSIONID, LOOKUP, FakeLinkedIn
+from tests.fakes.linkedin_server import (
+    COOKIE_HEADER,
+    JSESSIONID,
+    LOOKUP,
+    SESSION_ENDERS,
+    FakeLinkedIn,
+)
 
 LISTS = "/v1/contacts/lists"
 STRIPE_ID = "2135371"
@@ -28,19 +34,6 @@ SEAT_TABLES = (
     "linkedin_companies",
     "credit_ledger",
 )
-# Each way LinkedIn ends a session, and the signal `lastError` starts with.
-SESSION_ENDERS = [
-    ("401", "UNAUTHORIZED"),
-    ("403", "FORBIDDEN"),
-    ("csrf", "CSRF_REJECTED"),
-    ("redirect-login", "LOGIN_WALL"),
-    ("redirect-checkpoint", "LOGIN_WALL"),
-    ("redirect-authwall", "LOGIN_WALL"),
-    ("redirect-elsewhere", "REDIRECTED"),
-    ("self-redirect-delete-li_at", "SESSION_ENDED"),
-    ("delete-li_at", "SESSION_ENDED"),
-    ("login-wall", "LOGIN_WALL"),
-]
 
 
 @pytest.fixture
@@ -302,38 +295,31 @@ class TestFailures:
         assert connection["state"] == "expired"
         assert connection["lastError"].startswith("SALES_NAVIGATOR_SEAT_REQUIRED: ")
 
-    @pytest.mark.parametrize("kind", ["400", "wrong-shape"])
-    async def test_what_a_retry_cannot_mend_is_502_at_once(
+    @pytest.mark.parametrize(
+        ("kind", "asked"),
+        [
+            ("500", [1, 2, 2, 2]),
+            ("503", [1, 2, 2, 2]),
+            ("reset", [1, 2, 2, 2]),
+            ("400", [1, 2]),  # what a retry cannot mend is a 502 at once
+            ("wrong-shape", [1, 2]),
+        ],
+    )
+    async def test_upstream_errors_are_502(
         self,
         client: httpx.AsyncClient,
         seat: AccountKeys,
         fake_linkedin: FakeLinkedIn,
         snapshot: Snapshot,
         kind: str,
+        asked: list[int],
     ) -> None:
         fake_linkedin.fail(kind, page=2)
         before = await snapshot()
         response = await client.post(LISTS, json=body(), headers=seat.live)
         error = assert_error(response, 502, "UPSTREAM_ERROR")
         assert "lead-search page 2" in error["message"]
-        assert [s.page for s in fake_linkedin.searches] == [1, 2]
-        await self.assert_nothing_stored(client, seat, snapshot, before)
-
-    @pytest.mark.parametrize("kind", ["500", "503", "reset"])
-    async def test_upstream_errors_are_retried_then_502(
-        self,
-        client: httpx.AsyncClient,
-        seat: AccountKeys,
-        fake_linkedin: FakeLinkedIn,
-        snapshot: Snapshot,
-        kind: str,
-    ) -> None:
-        fake_linkedin.fail(kind, page=2)
-        before = await snapshot()
-        response = await client.post(LISTS, json=body(), headers=seat.live)
-        error = assert_error(response, 502, "UPSTREAM_ERROR")
-        assert "lead-search page 2" in error["message"]
-        assert [s.page for s in fake_linkedin.searches] == [1, 2, 2, 2]
+        assert [s.page for s in fake_linkedin.searches] == asked
         await self.assert_nothing_stored(client, seat, snapshot, before)
         connection = (await client.get(INTEGRATION, headers=seat.live)).json()
         assert connection["state"] == "active"

@@ -63,6 +63,20 @@ SALES_HOME = "/sales/"
 DECORATION = "com.linkedin.sales.deco.desktop.searchv2.LeadSearchResult-"
 # -14 is what public callers send; -16 adds LinkedIn's own seniority.
 DECORATIONS = {f"{DECORATION}14", f"{DECORATION}16"}
+# Each `fail` kind that ends a session, and the signal (`lastError` prefix) it becomes.
+SESSION_ENDERS = [
+    ("401", "UNAUTHORIZED"),
+    ("403", "FORBIDDEN"),
+    ("csrf", "CSRF_REJECTED"),
+    ("redirect-login", "LOGIN_WALL"),
+    ("redirect-uas-login", "LOGIN_WALL"),
+    ("redirect-checkpoint", "LOGIN_WALL"),
+    ("redirect-authwall", "LOGIN_WALL"),
+    ("redirect-elsewhere", "REDIRECTED"),
+    ("self-redirect-delete-li_at", "SESSION_ENDED"),
+    ("delete-li_at", "SESSION_ENDED"),
+    ("login-wall", "LOGIN_WALL"),
+]
 DELETE_LI_AT = "li_at=delete me; Expires=Thu, 01-Jan-1970 00:00:10 GMT; Path=/; Domain=127.0.0.1"
 _REDIRECTS = {
     "redirect-login": "/login?session_redirect=%2Fsales%2Fsearch",

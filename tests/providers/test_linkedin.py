@@ -32,25 +32,12 @@ from tests.fakes.linkedin_server import (
     LICENSES,
     LOOKUP,
     ME,
+    SESSION_ENDERS,
     FakeLinkedIn,
 )
 
 STRIPE = "https://www.linkedin.com/company/stripe"
 QUERY = LeadQuery(company_urls=(STRIPE,), job_titles=("Engineer",))
-# Each way LinkedIn ends a session, and the signal it becomes.
-SESSION_ENDERS = [
-    ("401", "UNAUTHORIZED"),
-    ("403", "FORBIDDEN"),
-    ("csrf", "CSRF_REJECTED"),
-    ("redirect-login", "LOGIN_WALL"),
-    ("redirect-uas-login", "LOGIN_WALL"),
-    ("redirect-checkpoint", "LOGIN_WALL"),
-    ("redirect-authwall", "LOGIN_WALL"),
-    ("redirect-elsewhere", "REDIRECTED"),
-    ("self-redirect-delete-li_at", "SESSION_ENDED"),
-    ("delete-li_at", "SESSION_ENDED"),
-    ("login-wall", "LOGIN_WALL"),
-]
 TRANSIENT = ["500", "502", "503", "reset"]
 
 
