@@ -187,6 +187,7 @@ def make_settings(database_url: str) -> Settings:
         # Generous budgets, so only the tests of rate limits ever meet a 429.
         rate_limit=GENEROUS_RATE_LIMIT,
         create_rate_limit=GENEROUS_RATE_LIMIT,
+        connect_rate_limit=GENEROUS_RATE_LIMIT,
         unauthenticated_rate_limit=GENEROUS_RATE_LIMIT,
     )
 

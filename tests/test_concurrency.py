@@ -96,6 +96,7 @@ async def two_servers(database_url: str, workdir: Path, fake: FakeLinkedIn) -> A
         **server_env(workdir, database_url),
         "CONTACTLISTS_RATE_LIMIT": "100000/minute",
         "CONTACTLISTS_CREATE_RATE_LIMIT": "100000/minute",
+        "CONTACTLISTS_CONNECT_RATE_LIMIT": "100000/minute",
         "CONTACTLISTS_SANDBOX_LATENCY_MS": "20",
         # Small pools: the PostgreSQL server may be shared; waits are fine, failures are not.
         "CONTACTLISTS_DB_POOL_SIZE": "4",

@@ -46,6 +46,7 @@ async def test_fuzz_finds_nothing(
         **server_env(tmp_path, database_url),
         "CONTACTLISTS_RATE_LIMIT": UNLIMITED,
         "CONTACTLISTS_CREATE_RATE_LIMIT": UNLIMITED,
+        "CONTACTLISTS_CONNECT_RATE_LIMIT": UNLIMITED,
         "CONTACTLISTS_UNAUTHENTICATED_RATE_LIMIT": UNLIMITED,
         "CONTACTLISTS_LINKEDIN_BASE_URL": linkedin_server.base_url,
         "CONTACTLISTS_LINKEDIN_RETRY_BACKOFF_MS": "0",

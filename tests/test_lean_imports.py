@@ -15,7 +15,16 @@ from pathlib import Path
 
 from tests.conftest import sqlite_copy
 
-HEAVY = ("alembic", "asyncpg", "coredis", "cryptography", "faker", "httpx", "rich")
+HEAVY = (
+    "alembic",
+    "asyncpg",
+    "coredis",
+    "cryptography",
+    "curl_cffi",
+    "faker",
+    "httpx",
+    "rich",
+)
 
 _PROBE = """
 import asyncio, json, sys
@@ -52,12 +61,12 @@ async def main():
         step("sandbox search")
 
         from contactlists.connections.crypto import CredentialCipher
-        from contactlists.providers.linkedin import LinkedInCredentials
-        CredentialCipher("k" * 48).encrypt(LinkedInCredentials("li", "ajax:1"))
+        from contactlists.providers.linkedin_cookies import SeatState, SessionCookies
+        CredentialCipher("k" * 48).encrypt(SeatState(SessionCookies({"li_at": "li"})))
         step("credentials")
 
-        app.state.http.get()
-        step("linkedin client")
+        async with app.state.http.conversation():
+            step("linkedin client")
 
         from contactlists.web.ratelimit import Limiter
         await Limiter(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1"})).close()
@@ -92,7 +101,7 @@ def test_heavy_modules_load_only_when_needed(migrated_template: Path, tmp_path: 
     needed = {
         "sandbox search": "faker",
         "credentials": "cryptography",
-        "linkedin client": "httpx",
+        "linkedin client": "curl_cffi",
         "redis limits": "coredis",
         "postgresql app": "asyncpg",
         "migrate": "alembic",

@@ -67,7 +67,7 @@ async def test_no_secret_anywhere(
                 client.get(INTEGRATION, headers=live),
                 client.post(LISTS, json=MANAGERS_AT_STRIPE, headers=live),
             ]
-            fake_linkedin.fail("malformed", page=1)
+            fake_linkedin.fail("wrong-shape", page=1)
             responses.append(client.post(LISTS, json=MANAGERS_AT_STRIPE, headers=live))
             fake_linkedin.fail("csrf", page=1, path="/voyager/api/organization/companies")
             body = {**MANAGERS_AT_STRIPE, "filters": {

@@ -23,7 +23,7 @@ from contactlists.core.settings import Settings, get_settings
 from contactlists.credits.router import router as credits_router
 from contactlists.lists.page_cache import PageCache
 from contactlists.lists.router import router as lists_router
-from contactlists.providers.linkedin import LazyHttpClient
+from contactlists.providers.linkedin import LinkedInHttp
 from contactlists.web.deps import DatabaseDep, json_response
 from contactlists.web.exception_handlers import install_exception_handlers
 from contactlists.web.hot_routes import HotRoutes
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         database = Database.from_settings(settings)
         limiter = Limiter(settings)
         shielded = ShieldedWork()
-        http = LazyHttpClient(settings.linkedin_request_timeout_s)
+        http = LinkedInHttp(settings.linkedin_request_timeout_s)
         reads: ReadStore | None = None
         try:
             if check_migrations:
@@ -83,7 +83,6 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             await shielded.drain()
             if reads is not None:
                 await reads.close()
-            await http.aclose()
             await limiter.close()
             await database.dispose()
 

@@ -9,13 +9,20 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from contactlists.connections import service as connections
 from contactlists.core.db import Database
 from contactlists.core.models import BaseContact, SeatPageUsage
 from contactlists.core.settings import Settings
 from tests.api.helpers import assert_error, company
 from tests.api.sales_navigator import INTEGRATION, against_fake, connect_linkedin
 from tests.conftest import AccountKeys, MakeAccount, Snapshot
-from tests.fakes.linkedin_server import LOOKUP, FakeLinkedIn
+from tests.fakes.linkedin_server import (
+    COOKIE_HEADER,
+    JSESSIONID,
+    LOOKUP,
+    SESSION_ENDERS,
+    FakeLinkedIn,
+)
 
 LISTS = "/v1/contacts/lists"
 STRIPE_ID = "2135371"
@@ -27,15 +34,6 @@ SEAT_TABLES = (
     "linkedin_companies",
     "credit_ledger",
 )
-SESSION_ENDERS = [
-    "401",
-    "403",
-    "csrf",
-    "redirect-login",
-    "redirect-checkpoint",
-    "redirect-authwall",
-    "redirect-contract-chooser",
-]
 
 
 @pytest.fixture
@@ -165,9 +163,10 @@ class TestCreate:
     async def test_test_keys_still_search_the_sandbox(
         self, client: httpx.AsyncClient, seat: AccountKeys, fake_linkedin: FakeLinkedIn
     ) -> None:
+        connect_requests = len(fake_linkedin.received_headers)
         response = await client.post(LISTS, json=body(), headers=seat.test)
         assert response.json()["provider"] == "sandbox"
-        assert fake_linkedin.received_headers[1:] == []  # only the PUT's identity check
+        assert len(fake_linkedin.received_headers) == connect_requests
 
     async def test_company_ids_are_looked_up_once_and_cost_no_pages(
         self,
@@ -222,7 +221,7 @@ class TestFailures:
         assert await remaining_credits(client, seat) == 100
 
     @pytest.mark.parametrize("page", [1, 3])
-    @pytest.mark.parametrize("kind", SESSION_ENDERS)
+    @pytest.mark.parametrize(("kind", "signal"), SESSION_ENDERS)
     async def test_a_dead_session_expires_the_connection(
         self,
         client: httpx.AsyncClient,
@@ -231,6 +230,7 @@ class TestFailures:
         snapshot: Snapshot,
         database: Database,
         kind: str,
+        signal: str,
         page: int,
     ) -> None:
         fake_linkedin.fail(kind, page=page)
@@ -240,9 +240,12 @@ class TestFailures:
         assert error["errorAction"] == "RECONNECT_SALES_NAVIGATOR"
         await self.assert_nothing_stored(client, seat, snapshot, before)
         assert await pages_used(database, seat) == page
+        # No retry; a plain 403 is asked once more after choosing the contract again.
+        asked = [*range(1, page + 1), *([page] if kind == "403" else [])]
+        assert [s.page for s in fake_linkedin.searches] == asked
         connection = (await client.get(INTEGRATION, headers=seat.live)).json()
         assert connection["state"] == "expired"
-        assert connection["lastError"]
+        assert connection["lastError"].startswith(f"{signal}: ")
         searches = len(fake_linkedin.searches)
         again = await client.post(LISTS, json=body(), headers=seat.live)
         assert_error(again, 422, "SALES_NAVIGATOR_SESSION_EXPIRED")
@@ -274,22 +277,49 @@ class TestFailures:
         connection = (await client.get(INTEGRATION, headers=seat.live)).json()
         assert connection["state"] == "active"
 
+    async def test_a_seat_gone_mid_search_is_seat_required(
+        self,
+        client: httpx.AsyncClient,
+        seat: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+        snapshot: Snapshot,
+    ) -> None:
+        fake_linkedin.fail("seat-required", page=2)
+        before = await snapshot()
+        response = await client.post(LISTS, json=body(), headers=seat.live)
+        error = assert_error(response, 422, "SALES_NAVIGATOR_SEAT_REQUIRED")
+        assert error["errorAction"] == "CONNECT_SALES_NAVIGATOR"
+        assert [s.page for s in fake_linkedin.searches] == [1, 2]
+        await self.assert_nothing_stored(client, seat, snapshot, before)
+        connection = (await client.get(INTEGRATION, headers=seat.live)).json()
+        assert connection["state"] == "expired"
+        assert connection["lastError"].startswith("SALES_NAVIGATOR_SEAT_REQUIRED: ")
+
     @pytest.mark.parametrize(
-        "kind", ["500", "503", "malformed", "wrong-shape", "reset", "redirect-elsewhere"]
+        ("kind", "asked"),
+        [
+            ("500", [1, 2, 2, 2]),
+            ("503", [1, 2, 2, 2]),
+            ("reset", [1, 2, 2, 2]),
+            ("400", [1, 2]),  # what a retry cannot mend is a 502 at once
+            ("wrong-shape", [1, 2]),
+        ],
     )
-    async def test_upstream_errors_are_retried_then_502(
+    async def test_upstream_errors_are_502(
         self,
         client: httpx.AsyncClient,
         seat: AccountKeys,
         fake_linkedin: FakeLinkedIn,
         snapshot: Snapshot,
         kind: str,
+        asked: list[int],
     ) -> None:
         fake_linkedin.fail(kind, page=2)
         before = await snapshot()
         response = await client.post(LISTS, json=body(), headers=seat.live)
-        assert_error(response, 502, "UPSTREAM_ERROR")
-        assert [s.page for s in fake_linkedin.searches] == [1, 2, 2, 2]
+        error = assert_error(response, 502, "UPSTREAM_ERROR")
+        assert "lead-search page 2" in error["message"]
+        assert [s.page for s in fake_linkedin.searches] == asked
         await self.assert_nothing_stored(client, seat, snapshot, before)
         connection = (await client.get(INTEGRATION, headers=seat.live)).json()
         assert connection["state"] == "active"
@@ -403,3 +433,125 @@ class TestBudget:
         assert without_allowed_writes(await snapshot()) == without_allowed_writes(before)
         test_mode = await client.post(LISTS, json=body(), headers=seat.test)
         assert test_mode.status_code == 201
+
+
+class TestRealSessions:
+    """What a seat connected with the browser's whole cookie header meets."""
+
+    @pytest.fixture
+    async def browser_seat(
+        self, client: httpx.AsyncClient, make_account: MakeAccount, fake_linkedin: FakeLinkedIn
+    ) -> AccountKeys:
+        account = await make_account(credits=100, connect=False)
+        response = await client.put(
+            INTEGRATION,
+            json={"provider": "linkedin", "cookies": COOKIE_HEADER},
+            headers=account.live,
+        )
+        assert response.status_code == 200, response.text
+        fake_linkedin.add_company("stripe", STRIPE_ID, 130, title="Engineering Manager")
+        return account
+
+    async def test_a_cookie_rotation_mid_search_is_followed_and_kept(
+        self, client: httpx.AsyncClient, browser_seat: AccountKeys, fake_linkedin: FakeLinkedIn
+    ) -> None:
+        fake_linkedin.rotate_jsessionid_at = 2
+        response = await client.post(LISTS, json=body(), headers=browser_seat.live)
+        assert response.status_code == 201, response.text
+        assert response.json()["contactCount"] == 125
+        assert fake_linkedin.jsessionid != JSESSIONID
+        assert fake_linkedin.received_headers[-1]["csrf-token"] == fake_linkedin.jsessionid
+        # The rotated jar was stored: the next search sends the new JSESSIONID.
+        again = await client.post(LISTS, json=body(), headers=browser_seat.live)
+        assert again.status_code == 201, again.text
+        sent = fake_linkedin.sent_cookies()
+        assert sent["JSESSIONID"].strip('"') == fake_linkedin.jsessionid
+        assert {"bcookie", "bscookie", "li_rm", "li_a"} <= sent.keys()
+
+    async def test_the_first_search_of_a_day_checks_the_seat(
+        self,
+        client: httpx.AsyncClient,
+        browser_seat: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+        snapshot: Snapshot,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        assert fake_linkedin.license_calls == 1  # the connect's
+        assert (await client.post(LISTS, json=body(), headers=browser_seat.live)).status_code == 201
+        assert fake_linkedin.license_calls == 1  # checked today already
+        monkeypatch.setattr(connections, "today", lambda: "2999-01-01")
+        assert (await client.post(LISTS, json=body(), headers=browser_seat.live)).status_code == 201
+        assert fake_linkedin.license_calls == 2
+        assert (await client.post(LISTS, json=body(), headers=browser_seat.live)).status_code == 201
+        assert fake_linkedin.license_calls == 2
+        monkeypatch.setattr(connections, "today", lambda: "2999-01-02")
+        fake_linkedin.contracts = []
+        searches = len(fake_linkedin.searches)
+        credits = await remaining_credits(client, browser_seat)
+        lists = (await client.get(LISTS, headers=browser_seat.live)).json()["total"]
+        failed = await client.post(LISTS, json=body(), headers=browser_seat.live)
+        assert_error(failed, 422, "SALES_NAVIGATOR_SEAT_REQUIRED")
+        assert len(fake_linkedin.searches) == searches
+        assert await remaining_credits(client, browser_seat) == credits
+        assert (await client.get(LISTS, headers=browser_seat.live)).json()["total"] == lists
+        connection = (await client.get(INTEGRATION, headers=browser_seat.live)).json()
+        assert connection["state"] == "expired"
+        assert connection["lastError"].startswith("SALES_NAVIGATOR_SEAT_REQUIRED: ")
+
+    async def test_a_lost_li_a_is_minted_again(
+        self, client: httpx.AsyncClient, browser_seat: AccountKeys, fake_linkedin: FakeLinkedIn
+    ) -> None:
+        fake_linkedin.minted.clear()  # LinkedIn forgot the contract: 403 without a fresh li_a
+        response = await client.post(LISTS, json=body(), headers=browser_seat.live)
+        assert response.status_code == 201, response.text
+        assert len(fake_linkedin.selections) == 2
+        fake_linkedin.fail("redirect-contract-chooser", times=1)
+        again = await client.post(LISTS, json=body(), headers=browser_seat.live)
+        assert again.status_code == 201, again.text
+        assert len(fake_linkedin.selections) == 3
+
+    async def test_two_cookies_alone_are_what_gets_a_session_killed(
+        self, client: httpx.AsyncClient, make_account: MakeAccount, fake_linkedin: FakeLinkedIn
+    ) -> None:
+        fake_linkedin.require_browser_cookies = True
+        account = await make_account(connect=False)
+        refused = await client.put(
+            INTEGRATION,
+            json={"provider": "linkedin", "liAt": fake_linkedin.li_at, "jsessionId": JSESSIONID},
+            headers=account.live,
+        )
+        error = assert_error(refused, 422, "SALES_NAVIGATOR_SESSION_EXPIRED")
+        assert "SESSION_ENDED" in error["message"]
+        accepted = await client.put(
+            INTEGRATION,
+            json={"provider": "linkedin", "cookies": COOKIE_HEADER},
+            headers=account.live,
+        )
+        assert accepted.status_code == 200, accepted.text
+
+    async def test_a_late_write_back_never_resurrects_an_older_jar(
+        self,
+        client: httpx.AsyncClient,
+        browser_seat: AccountKeys,
+        database: Database,
+        settings: Settings,
+    ) -> None:
+        """A search that outlived its lock writes back only over the jar it read."""
+        late = await connections.SeatStore.load(database, settings, browser_seat.id)
+        renewed = await client.put(
+            INTEGRATION,
+            json={"provider": "linkedin", "cookies": f"{COOKIE_HEADER}; marker=renewed"},
+            headers=browser_seat.live,
+        )
+        assert renewed.status_code == 200
+        late.state.cookies.values["lidc"] = "stale"
+        await late.save()
+        current = await connections.SeatStore.load(database, settings, browser_seat.id)
+        assert current.state.cookies.get("marker") == "renewed"
+        assert current.state.cookies.get("lidc") != "stale"
+        fresh = await connections.SeatStore.load(database, settings, browser_seat.id)
+        fresh.state.cookies.values["lidc"] = "newer"
+        await fresh.save()
+        await fresh.save()  # its own last write is what it compares with
+        stored = await connections.SeatStore.load(database, settings, browser_seat.id)
+        assert stored.state.cookies.get("lidc") == "newer"

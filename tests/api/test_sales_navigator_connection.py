@@ -11,7 +11,16 @@ from contactlists.core.settings import Settings
 from tests.api.helpers import assert_error, create_body
 from tests.api.sales_navigator import INTEGRATION, LINKEDIN_PUT, against_fake, connect_linkedin
 from tests.conftest import AccountKeys, MakeAccount, Snapshot
-from tests.fakes.linkedin_server import LI_AT, ME, FakeLinkedIn
+from tests.fakes.linkedin_server import (
+    BROWSER_COOKIES,
+    CONTRACT,
+    COOKIE_HEADER,
+    JSESSIONID,
+    LI_AT,
+    LICENSES,
+    ME,
+    FakeLinkedIn,
+)
 
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 NOT_CONNECTED = {
@@ -20,7 +29,10 @@ NOT_CONNECTED = {
     "connectedAt": None,
     "lastVerifiedAt": None,
     "lastError": None,
+    "cookieNames": [],
+    "member": None,
 }
+MEMBER = {"name": "Ada Lovelace", "publicIdentifier": "ada-lovelace-1815"}
 
 
 @pytest.fixture
@@ -46,6 +58,8 @@ class TestGet:
         assert live["state"] == "active"
         assert RFC3339.fullmatch(live["connectedAt"])
         assert live["lastError"] is None
+        assert live["cookieNames"] == []
+        assert live["member"] is None
         assert (await client.get(INTEGRATION, headers=acct.test)).json() == live
 
     async def test_needs_a_key(self, client: httpx.AsyncClient) -> None:
@@ -62,9 +76,141 @@ class TestPut:
         assert body["provider"] == "linkedin"
         assert body["state"] == "active"
         assert body["lastVerifiedAt"] == body["connectedAt"]
+        assert body["member"] == MEMBER
+        # The contract step minted li_a, and LinkedIn's rotated lidc came along.
+        assert body["cookieNames"] == ["JSESSIONID", "li_a", "li_at", "lidc"]
         assert fake_linkedin.identity_calls == 1
+        assert fake_linkedin.license_calls == 1
+        assert fake_linkedin.selections == [CONTRACT]
         assert fake_linkedin.searches == []  # verifying spends no search budget
         assert (await client.get(INTEGRATION, headers=account.live)).json() == body
+
+    @pytest.mark.parametrize(
+        "header",
+        [
+            COOKIE_HEADER,
+            f"Cookie: {COOKIE_HEADER}",
+            f"'{COOKIE_HEADER}'",
+            f'"cookie: {COOKIE_HEADER}"\n',
+            COOKIE_HEADER.replace("; ", ";\n  "),
+        ],
+        ids=["as-copied", "with-name", "single-quoted", "double-quoted", "folded"],
+    )
+    async def test_the_whole_cookie_header_is_taken_as_copied(
+        self,
+        client: httpx.AsyncClient,
+        make_account: MakeAccount,
+        fake_linkedin: FakeLinkedIn,
+        header: str,
+    ) -> None:
+        account = await make_account(connect=False)
+        response = await client.put(
+            INTEGRATION, json={"provider": "linkedin", "cookies": header}, headers=account.live
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["member"] == MEMBER
+        assert {"bcookie", "bscookie", "li_rm", "lidc", "li_a", "li_at", "JSESSIONID"} <= set(
+            body["cookieNames"]
+        )
+        assert body["cookieNames"] == sorted(body["cookieNames"])
+        sent = fake_linkedin.sent_cookies(0)
+        assert sent["bcookie"].startswith('"v=2&')
+        assert sent["JSESSIONID"] == f'"{JSESSIONID}"'
+        assert fake_linkedin.received_headers[0]["csrf-token"] == JSESSIONID
+
+    async def test_a_browser_li_a_needs_no_contract_step(
+        self, client: httpx.AsyncClient, make_account: MakeAccount, fake_linkedin: FakeLinkedIn
+    ) -> None:
+        fake_linkedin.minted["AQJbrowserLiA"] = CONTRACT
+        account = await make_account(connect=False)
+        header = f"{COOKIE_HEADER}; li_a=AQJbrowserLiA"
+        response = await client.put(
+            INTEGRATION, json={"provider": "linkedin", "cookies": header}, headers=account.live
+        )
+        assert response.status_code == 200, response.text
+        assert fake_linkedin.selections == []
+        assert fake_linkedin.license_calls == 1
+
+    @pytest.mark.parametrize(
+        ("header", "missing"),
+        [
+            (f'{BROWSER_COOKIES}; JSESSIONID="{JSESSIONID}"', "li_at"),
+            (f"{BROWSER_COOKIES}; li_at={LI_AT}", "JSESSIONID"),
+            (BROWSER_COOKIES, "li_at and JSESSIONID"),
+        ],
+    )
+    async def test_the_header_needs_both_session_cookies(
+        self,
+        client: httpx.AsyncClient,
+        acct: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+        header: str,
+        missing: str,
+    ) -> None:
+        response = await client.put(
+            INTEGRATION, json={"provider": "linkedin", "cookies": header}, headers=acct.live
+        )
+        error = assert_error(response, 400, "INVALID_FIELD", field="cookies")
+        assert error["fields"][0]["message"] == f"the cookies must include {missing}"
+        assert fake_linkedin.received_headers == []
+
+    async def test_no_seat_is_422_and_stores_nothing(
+        self,
+        client: httpx.AsyncClient,
+        acct: AccountKeys,
+        snapshot: Snapshot,
+        fake_linkedin: FakeLinkedIn,
+    ) -> None:
+        fake_linkedin.contracts = []
+        before = await snapshot()
+        response = await client.put(
+            INTEGRATION, json={"provider": "linkedin", "cookies": COOKIE_HEADER}, headers=acct.live
+        )
+        error = assert_error(response, 422, "SALES_NAVIGATOR_SEAT_REQUIRED")
+        assert error["errorAction"] == "CONNECT_SALES_NAVIGATOR"
+        assert await snapshot() == before
+
+    async def test_a_seat_gone_is_422_seat_required(
+        self, client: httpx.AsyncClient, acct: AccountKeys, fake_linkedin: FakeLinkedIn
+    ) -> None:
+        fake_linkedin.fail("seat-required", path=LICENSES)
+        response = await client.put(INTEGRATION, json=LINKEDIN_PUT, headers=acct.live)
+        assert_error(response, 422, "SALES_NAVIGATOR_SEAT_REQUIRED")
+
+    async def test_several_contracts_need_a_name(
+        self, client: httpx.AsyncClient, make_account: MakeAccount, fake_linkedin: FakeLinkedIn
+    ) -> None:
+        fake_linkedin.contracts = ["Acme Sales Team", "Personal Core"]
+        account = await make_account(connect=False)
+        body = {"provider": "linkedin", "cookies": COOKIE_HEADER}
+        response = await client.put(INTEGRATION, json=body, headers=account.live)
+        error = assert_error(response, 422, "SALES_NAVIGATOR_SEAT_REQUIRED")
+        assert error["details"] == {"contracts": ["Acme Sales Team", "Personal Core"]}
+        assert fake_linkedin.selections == []
+        named = await client.put(
+            INTEGRATION, json={**body, "contract": "personal core"}, headers=account.live
+        )
+        assert named.status_code == 200, named.text
+        assert fake_linkedin.selections == ["Personal Core"]
+        unknown = await client.put(
+            INTEGRATION, json={**body, "contract": "Nope"}, headers=account.live
+        )
+        error = assert_error(unknown, 422, "SALES_NAVIGATOR_SEAT_REQUIRED")
+        assert error["details"]["contracts"] == ["Acme Sales Team", "Personal Core"]
+
+    async def test_connects_are_metered_and_never_retried(
+        self,
+        client: httpx.AsyncClient,
+        acct: AccountKeys,
+        fake_linkedin: FakeLinkedIn,
+        settings: Settings,
+    ) -> None:
+        fake_linkedin.fail("500", path=ME)
+        response = await client.put(INTEGRATION, json=LINKEDIN_PUT, headers=acct.live)
+        error = assert_error(response, 502, "UPSTREAM_ERROR")
+        assert "verification" in error["message"]
+        assert fake_linkedin.identity_calls == 1  # one attempt, no retries
 
     async def test_cookie_values_are_taken_as_browsers_show_them(
         self, client: httpx.AsyncClient, acct: AccountKeys, fake_linkedin: FakeLinkedIn
@@ -89,7 +235,7 @@ class TestPut:
         response = await client.put(INTEGRATION, json={**LINKEDIN_PUT, **change}, headers=acct.live)
         error = assert_error(response, 422, "SALES_NAVIGATOR_SESSION_EXPIRED")
         assert error["errorAction"] == "RECONNECT_SALES_NAVIGATOR"
-        assert len(fake_linkedin.received_headers) == 1
+        assert len(fake_linkedin.received_headers) == 1  # never retried
         assert await snapshot() == before
 
     @pytest.mark.parametrize(
@@ -162,7 +308,12 @@ class TestPut:
             ({**LINKEDIN_PUT, "liAt": "has space;and=semicolon"}, "liAt", "INVALID_FIELD"),
             ({**LINKEDIN_PUT, "jsessionId": ""}, "jsessionId", "INVALID_FIELD"),
             ({**LINKEDIN_PUT, "liAt": 42}, "liAt", "INVALID_FIELD"),
-            ({**LINKEDIN_PUT, "cookies": "x"}, "cookies", "UNKNOWN_FIELD"),
+            ({**LINKEDIN_PUT, "cookies": COOKIE_HEADER}, "liAt", "INVALID_FIELD"),
+            ({"provider": "linkedin", "cookies": "no pairs here"}, "cookies", "INVALID_FIELD"),
+            ({"provider": "linkedin", "cookies": ""}, "cookies", "INVALID_FIELD"),
+            ({"provider": "sandbox", "cookies": COOKIE_HEADER}, "cookies", "INVALID_FIELD"),
+            ({"provider": "sandbox", "contract": "x"}, "contract", "INVALID_FIELD"),
+            ({**LINKEDIN_PUT, "extra": 1}, "extra", "UNKNOWN_FIELD"),
         ],
     )
     async def test_invalid_bodies(
@@ -177,7 +328,37 @@ class TestPut:
         response = await client.put(INTEGRATION, json=body, headers=acct.live)
         assert_error(response, 400, error_code, field=field)
         assert "semicolon" not in response.text  # a rejected value is never echoed
+        assert LI_AT not in response.text
         assert fake_linkedin.identity_calls == 0
+
+
+class TestConnectBudget:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return settings.model_copy(update={"connect_rate_limit": "2/hour"})
+
+    async def test_connects_calling_linkedin_are_metered_per_account(
+        self,
+        client: httpx.AsyncClient,
+        acct: AccountKeys,
+        make_account: MakeAccount,
+        fake_linkedin: FakeLinkedIn,
+    ) -> None:
+        for _ in range(2):
+            response = await client.put(INTEGRATION, json=LINKEDIN_PUT, headers=acct.live)
+            assert response.status_code == 200
+        calls = len(fake_linkedin.received_headers)
+        refused = await client.put(INTEGRATION, json=LINKEDIN_PUT, headers=acct.live)
+        error = assert_error(refused, 429, "RATE_LIMITED")
+        assert int(refused.headers["retry-after"]) > 0
+        assert error["errorAction"] == "RETRY_LATER"
+        assert len(fake_linkedin.received_headers) == calls  # LinkedIn was not called
+        sandbox = await client.put(INTEGRATION, json={"provider": "sandbox"}, headers=acct.live)
+        assert sandbox.status_code == 200  # no LinkedIn call, no budget
+        other = await make_account(connect=False)
+        assert (
+            await client.put(INTEGRATION, json=LINKEDIN_PUT, headers=other.live)
+        ).status_code == 200
 
 
 class TestDelete:

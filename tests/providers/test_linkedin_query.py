@@ -20,7 +20,7 @@ from contactlists.providers.linkedin_query import (
     search_query_string,
     universal_name,
 )
-from tests.fakes.linkedin_server import parse_restli
+from tests.fakes.linkedin_server import DECORATION, parse_restli
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STRIPE = "https://www.linkedin.com/company/stripe"
@@ -73,7 +73,7 @@ class TestQueryBuilder:
         assert [v["id"] for v in companies] == ["urn:li:organization:9", "urn:li:organization:3"]
 
     def test_request_query_strings(self) -> None:
-        assert search_query_string("(x:y)", 50, 25) == (
+        assert search_query_string("(x:y)", 50, 25, f"{DECORATION}14") == (
             "q=searchQuery&query=(x:y)&start=50&count=25"
             "&decorationId=com.linkedin.sales.deco.desktop.searchv2.LeadSearchResult-14"
         )

@@ -365,7 +365,7 @@ class TestMagicCompanies:
 
     @pytest.mark.parametrize(
         ("size", "captured", "pages"),
-        [(0, 0, 1), (1, 1, 1), (25, 25, 2), (30, 30, 2), (125, 125, 5), (200, 125, 5)],
+        [(0, 0, 1), (1, 1, 1), (25, 25, 1), (30, 30, 2), (125, 125, 5), (200, 125, 5)],
     )
     async def test_exact_size(self, size: int, captured: int, pages: int) -> None:
         q = query(

@@ -301,34 +301,59 @@ def _secret_value(value: str) -> str:
 @connect_app.command("linkedin")
 def connect_linkedin(
     account: AccountOption,
-    li_at: Annotated[str, typer.Option("--li-at", help="The li_at cookie, or - for stdin.")],
+    cookies: Annotated[
+        str | None,
+        typer.Option(
+            "--cookies",
+            help="The browser's whole Cookie header for www.linkedin.com, or - for stdin.",
+        ),
+    ] = None,
+    li_at: Annotated[
+        str | None, typer.Option("--li-at", help="The li_at cookie, or - for stdin.")
+    ] = None,
     jsessionid: Annotated[
-        str, typer.Option("--jsessionid", help="The JSESSIONID cookie, or - for stdin.")
-    ],
+        str | None, typer.Option("--jsessionid", help="The JSESSIONID cookie, or - for stdin.")
+    ] = None,
+    contract: Annotated[
+        str | None,
+        typer.Option("--contract", help="The Sales Navigator contract's name, if several."),
+    ] = None,
 ) -> None:
-    """Connect an account's Sales Navigator seat: the cookies are verified, then stored
-    encrypted (renews an expired connection)."""
-    from contactlists.connections.schemas import linkedin_cookies
+    """Connect an account's Sales Navigator seat: the cookies are verified with LinkedIn
+    (member, seat, contract), then stored encrypted (renews an expired connection).
+
+    Example: pbpaste | contactlists connect linkedin --account acme --cookies -"""
+    from contactlists.connections.schemas import linkedin_cookie_header, linkedin_cookies
     from contactlists.core.errors import ApiError
-    from contactlists.providers.linkedin import new_http_client
+    from contactlists.providers.linkedin import LinkedInHttp
 
     settings = _settings()
     try:
-        credentials = linkedin_cookies(_secret_value(li_at), _secret_value(jsessionid))
+        if cookies is not None and li_at is None and jsessionid is None:
+            header = sys.stdin.read() if cookies == "-" else cookies
+            jar = linkedin_cookie_header(header)
+        elif cookies is None and li_at is not None and jsessionid is not None:
+            jar = linkedin_cookies(_secret_value(li_at), _secret_value(jsessionid))
+        else:
+            _fail("Give either --cookies, or both --li-at and --jsessionid.")
     except ValidationError as exc:
-        fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
+        errors = exc.errors()
+        if cookies is not None:
+            _fail(f"Invalid --cookies: {errors[0]['msg']}; copy the whole header again.")
+        fields = ", ".join(str(e["loc"][-1]) for e in errors)
         _fail(f"Invalid {fields}: give the cookie's value as the browser shows it.")
 
     async def work(db: Database) -> str:
         found = await accounts.resolve_account(db, account)
-        async with new_http_client(settings.linkedin_request_timeout_s) as http:
-            await connections.connect_linkedin(db, settings, http, found.id, credentials)
+        http = LinkedInHttp(settings.linkedin_request_timeout_s)
+        await connections.connect_linkedin(db, settings, http, found.id, jar, contract)
         return str(found.name)
 
     try:
         name = _run(work)
     except ApiError as exc:
-        _fail(exc.message)
+        contracts = exc.details.get("contracts")
+        _fail(exc.message + (f" Contracts: {', '.join(contracts)}." if contracts else ""))
     _console().print(f"Account [bold]{name}[/bold] is connected to its Sales Navigator seat.")
 
 
@@ -338,18 +363,102 @@ def connections_show(account: AccountOption) -> None:
 
     async def work(db: Database) -> dict[str, Any]:
         found = await accounts.resolve_account(db, account)
-        return await connections.describe(db, found.id)
+        return await connections.describe(db, settings, found.id)
 
+    settings = _settings()
     shown = _run(work)
-    table = _table("provider", "state", "connected", "last verified", "last error")
+    table = _table(
+        "provider", "state", "connected", "last verified", "last error", "member", "cookies"
+    )
+    member = shown["member"] or {}
     table.add_row(
         *(
             shown[k] or "—"
             for k in ("provider", "state", "connectedAt", "lastVerifiedAt", "lastError")
-        )
+        ),
+        member.get("name") or member.get("publicIdentifier") or "—",
+        ", ".join(shown["cookieNames"]) or "—",
     )
     _console().print(table)
     print(shown["state"])
+
+
+@connections_app.command("check")
+def connections_check(
+    account: AccountOption,
+    company: Annotated[
+        str | None,
+        typer.Option("--company", help="Also look up this company page URL's organization id."),
+    ] = None,
+    search: Annotated[
+        bool,
+        typer.Option("--search", help="Also fetch one search page of one lead (needs --company)."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check an account's LinkedIn seat step by step (session, member, seat, contract, and
+    optionally a company lookup and one search page): status, time, the cookie names sent
+    and received, the failure signal. Never a cookie's value. Exit code 1 if a step failed.
+
+    Example: contactlists connections check --account acme --company
+    https://www.linkedin.com/company/stripe --search --json"""
+    import orjson
+
+    from contactlists.connections.check import check_connection
+    from contactlists.lists.schemas import normalize_company_url
+    from contactlists.providers.linkedin import LinkedInHttp
+
+    settings = _settings()
+    if search and company is None:
+        _fail("--search needs --company: a search page needs a company to search.")
+    company_url = None
+    if company is not None:
+        try:
+            company_url = normalize_company_url(company.strip())
+        except ValueError as exc:
+            _fail(f"Invalid --company: {exc}")
+
+    async def work(db: Database) -> Any:
+        found = await accounts.resolve_account(db, account)
+        http = LinkedInHttp(settings.linkedin_request_timeout_s)
+        return await check_connection(
+            db, settings, http, (found.id, str(found.name)), company_url=company_url, search=search
+        )
+
+    report = _run(work)
+    if as_json:
+        print(orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        _print_check(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_check(report: Any) -> None:
+    console = _console()
+    console.print(
+        f"Sales Navigator check of [bold]{report.account}[/bold] "
+        f"({report.provider or 'not connected'}, {report.state})",
+        highlight=False,
+    )
+    marks = {"ok": "[green]ok[/green]", "failed": "[red]FAILED[/red]", "skipped": "skipped"}
+    for number, step in enumerate(report.steps, start=1):
+        signal = f", signal {step.signal}" if step.signal else ""
+        console.print(
+            f"{number}. {step.name}: {marks[step.status]} {step.duration_ms} ms{signal}",
+            highlight=False,
+        )
+        if step.detail:
+            console.print(f"   {step.detail}", highlight=False, markup=False)
+        for request in step.requests:
+            received = ", ".join(request.cookies_received) or "none"
+            console.print(
+                f"   {request.method} {request.path} -> {request.status}; "
+                f"cookies sent: {', '.join(request.cookies_sent)}; set: {received}",
+                highlight=False,
+                markup=False,
+            )
+    print("ok" if report.ok else "failed")
 
 
 @connections_app.command("reencrypt")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from contactlists.core.settings import Settings
-from contactlists.providers.linkedin import LinkedInCredentials
+from contactlists.providers.linkedin_cookies import SeatState
 
 if TYPE_CHECKING:
     from cryptography.fernet import Fernet
@@ -50,18 +50,17 @@ class CredentialCipher:
     def from_settings(cls, settings: Settings) -> CredentialCipher:
         return cls(settings.secret_key.get_secret_value(), settings.previous_secret_keys)
 
-    def encrypt(self, credentials: LinkedInCredentials) -> str:
-        plain = orjson.dumps({"liAt": credentials.li_at, "jsessionId": credentials.jsessionid})
-        return self._fernet.encrypt(plain).decode()
+    def encrypt(self, state: SeatState) -> str:
+        return self._fernet.encrypt(orjson.dumps(state.to_document())).decode()
 
-    def decrypt(self, token: str) -> LinkedInCredentials:
+    def decrypt(self, token: str) -> SeatState:
         from cryptography.fernet import InvalidToken
 
         try:
-            values = orjson.loads(self._fernet.decrypt(token.encode()))
+            document = orjson.loads(self._fernet.decrypt(token.encode()))
         except InvalidToken as exc:
             raise UndecryptableCredentials from exc
-        return LinkedInCredentials(li_at=values["liAt"], jsessionid=values["jsessionId"])
+        return SeatState.from_document(document)
 
     def rotate(self, token: str) -> str:
         """The same credentials encrypted with the current key."""

@@ -89,3 +89,15 @@ async def set_credentials(conn: AsyncConnection, account_id: str, credentials: s
         .where(Connection.account_id == account_id)
         .values(credentials=credentials)
     )
+
+
+async def swap_credentials(
+    conn: AsyncConnection, account_id: str, expected: str, credentials: str
+) -> bool:
+    """Replace the stored credentials only if they are still `expected`."""
+    result = await conn.execute(
+        sa.update(Connection)
+        .where(Connection.account_id == account_id, Connection.credentials == expected)
+        .values(credentials=credentials)
+    )
+    return bool(result.rowcount)

@@ -8,8 +8,11 @@ from starlette.responses import Response
 from contactlists.connections import service
 from contactlists.connections.schemas import ConnectionOut, ConnectionPut
 from contactlists.core.errors import (
+    ConnectionBusy,
     Forbidden,
     PayloadTooLarge,
+    RateLimited,
+    SalesNavigatorSeatRequired,
     SalesNavigatorSessionExpired,
     UnsupportedMediaType,
     UpstreamFailed,
@@ -21,6 +24,7 @@ from contactlists.web.deps import (
     DatabaseDep,
     HttpClientDep,
     PrincipalDep,
+    RequestLimitsDep,
     SettingsDep,
     json_response,
 )
@@ -34,9 +38,11 @@ router = APIRouter(
 @router.get(
     "", operation_id="getSalesNavigatorConnection", responses={200: {"model": ConnectionOut}}
 )
-async def get_connection(principal: PrincipalDep, database: DatabaseDep) -> Response:
+async def get_connection(
+    principal: PrincipalDep, database: DatabaseDep, settings: SettingsDep
+) -> Response:
     """The account's Sales Navigator connection (never its credentials)."""
-    return json_response(await service.describe(database, principal.account_id))
+    return json_response(await service.describe(database, settings, principal.account_id))
 
 
 @router.put(
@@ -49,9 +55,12 @@ async def get_connection(principal: PrincipalDep, database: DatabaseDep) -> Resp
             PayloadTooLarge,
             UnsupportedMediaType,
             Forbidden,
+            RateLimited,
             SalesNavigatorSessionExpired,
+            SalesNavigatorSeatRequired,
             UpstreamFailed,
             UpstreamUnavailable,
+            ConnectionBusy,
         ),
     },
 )
@@ -61,12 +70,12 @@ async def put_connection(
     database: DatabaseDep,
     settings: SettingsDep,
     http: HttpClientDep,
+    limits: RequestLimitsDep,
 ) -> Response:
     """Connect (or renew) the account's Sales Navigator seat, or the sandbox (live keys only)."""
+    request = service.ConnectRequest(body.provider, body.session_cookies(), body.contract)
     return json_response(
-        await service.replace(
-            database, principal, settings, http, body.provider, body.credentials()
-        )
+        await service.replace(database, principal, settings, http, request, limits=limits)
     )
 
 

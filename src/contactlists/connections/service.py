@@ -4,9 +4,11 @@ only encrypted (see `crypto`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import logging
+from dataclasses import dataclass
+from typing import Any
 
-from contactlists.connections import repository
+from contactlists.connections import repository, seats
 from contactlists.connections.crypto import CredentialCipher, UndecryptableCredentials
 from contactlists.core.auth import Principal
 from contactlists.core.clock import rfc3339, utcnow
@@ -16,6 +18,7 @@ from contactlists.core.errors import (
     Forbidden,
     GatewayTimeout,
     PreconditionFailed,
+    SalesNavigatorSeatRequired,
     SalesNavigatorSessionExpired,
     UpstreamFailed,
     UpstreamUnavailable,
@@ -23,15 +26,16 @@ from contactlists.core.errors import (
 from contactlists.core.settings import Settings
 from contactlists.providers.base import (
     ProviderError,
+    SeatRequired,
     SessionExpired,
     UpstreamRateLimited,
     UpstreamTimeout,
 )
-from contactlists.providers.linkedin import LazyHttpClient, LinkedInCredentials, LinkedInSession
+from contactlists.providers.linkedin import LinkedInHttp, LinkedInSession, SessionOptions
+from contactlists.providers.linkedin_cookies import SeatState, SessionCookies
+from contactlists.web.ratelimit import Budget, RequestLimits
 
-if TYPE_CHECKING:
-    import httpx
-
+logger = logging.getLogger("contactlists.connections")
 SESSION_EXPIRED_MESSAGE = (
     "The Sales Navigator session has expired; reconnect it (PUT "
     "/v1/integrations/sales-navigator or `contactlists connect`)."
@@ -68,8 +72,20 @@ async def connect(
         await repository.upsert(conn, account_id, provider, credentials, utcnow())
 
 
+def seat_required(exc: SeatRequired) -> SalesNavigatorSeatRequired:
+    details = {"contracts": exc.contracts} if exc.contracts is not None else None
+    return SalesNavigatorSeatRequired(
+        f"Sales Navigator is not available to this LinkedIn member: {exc.detail}.",
+        details=details,
+    )
+
+
 def upstream_failure(exc: ProviderError, settings: Settings) -> ApiError:
-    """The contract's answer to an upstream that throttled, stalled or failed."""
+    """The contract's answer to an upstream that throttled, stalled or failed.
+
+    The message says which call failed (verification, the seat check, a
+    company lookup, search page N); the log names the failure's class.
+    """
     if isinstance(exc, UpstreamRateLimited):
         return UpstreamUnavailable(
             "LinkedIn is throttling this Sales Navigator seat; retry later.",
@@ -79,39 +95,118 @@ def upstream_failure(exc: ProviderError, settings: Settings) -> ApiError:
         return GatewayTimeout(
             f"The lead search did not finish within {settings.search_timeout_s:g} s."
         )
-    return UpstreamFailed("The lead search failed upstream.", debug_cause=repr(exc))
-
-
-def linkedin_session(
-    http: httpx.AsyncClient, settings: Settings, credentials: LinkedInCredentials
-) -> LinkedInSession:
-    return LinkedInSession(
-        http,
-        settings.linkedin_base_url,
-        credentials,
-        retry_backoff_s=settings.linkedin_retry_backoff_ms / 1000,
+    cause = exc.__cause__
+    logger.warning(
+        "upstream call failed: %s (%s%s)",
+        exc,
+        type(exc).__name__,
+        f" from {type(cause).__name__}" if cause is not None else "",
     )
+    return UpstreamFailed(f"The call to the upstream failed in {exc}.", debug_cause=repr(exc))
+
+
+def session_options(settings: Settings, contract: str | None, *, retries: bool) -> SessionOptions:
+    return SessionOptions(
+        attempts=3 if retries else 1,
+        retry_backoff_s=settings.linkedin_retry_backoff_ms / 1000,
+        lead_decoration=settings.linkedin_lead_decoration,
+        contract=contract,
+    )
+
+
+def today() -> str:
+    return utcnow().date().isoformat()
 
 
 async def connect_linkedin(
     database: Database,
     settings: Settings,
-    http: httpx.AsyncClient,
+    http: LinkedInHttp,
     account_id: str,
-    credentials: LinkedInCredentials,
+    cookies: SessionCookies,
+    contract: str | None = None,
 ) -> None:
-    """Verify the cookies with LinkedIn, then store them encrypted; nothing on failure."""
-    try:
-        await linkedin_session(http, settings, credentials).verify()
-    except SessionExpired as exc:
-        raise SalesNavigatorSessionExpired(
-            f"LinkedIn did not accept these cookies ({exc}); copy fresh li_at and "
-            "JSESSIONID values from a browser signed in to Sales Navigator."
-        ) from None
-    except ProviderError as exc:
-        raise upstream_failure(exc, settings) from None
-    token = CredentialCipher.from_settings(settings).encrypt(credentials)
-    await connect(database, account_id, "linkedin", token)
+    """Verify the cookies with LinkedIn (member, seat, contract), then store the
+    jar encrypted; nothing on failure.
+
+    Under the seat lock, so a search running on another worker cannot write
+    back an older jar over this one, and with no retries: a connect is one
+    attempt at each step, metered by the caller's connect budget.
+    """
+    async with seats.seat_lock(database, account_id, settings):
+        async with http.conversation() as conversation:
+            session = LinkedInSession(
+                conversation,
+                settings.linkedin_base_url,
+                cookies,
+                options=session_options(settings, contract, retries=False),
+            )
+            try:
+                identity = await session.check_seat(select=contract is not None)
+            except SessionExpired as exc:
+                raise SalesNavigatorSessionExpired(
+                    f"LinkedIn did not accept these cookies ({exc}); copy the whole cookie "
+                    "header again from a browser signed in to Sales Navigator."
+                ) from None
+            except SeatRequired as exc:
+                raise seat_required(exc) from None
+            except ProviderError as exc:
+                raise upstream_failure(exc, settings) from None
+        state = SeatState(
+            cookies=session.cookies,
+            member_name=identity.member.name,
+            member_public_identifier=identity.member.public_identifier,
+            contract=identity.contract,
+            seat_checked_on=today(),
+        )
+        token = CredentialCipher.from_settings(settings).encrypt(state)
+        await connect(database, account_id, "linkedin", token)
+
+
+class SeatStore:
+    """The seat's stored state during a search: read once under the seat lock,
+    written back whenever LinkedIn changed the jar.
+
+    Each write is a compare-and-swap on the stored ciphertext, so a write-back
+    from a search that outlived its lock can never resurrect an older jar over
+    a newer one (a reconnect, or another search's).
+    """
+
+    def __init__(
+        self, database: Database, cipher: CredentialCipher, account_id: str, token: str
+    ) -> None:
+        self._database = database
+        self._cipher = cipher
+        self._account_id = account_id
+        self._token = token
+        self.state = cipher.decrypt(token)
+
+    @classmethod
+    async def load(cls, database: Database, settings: Settings, account_id: str) -> SeatStore:
+        async with database.transaction() as conn:
+            token = await repository.get_credentials(conn, account_id)
+        if token is None:
+            raise UndecryptableCredentials
+        return cls(database, CredentialCipher.from_settings(settings), account_id, token)
+
+    async def save(self, _: SessionCookies | None = None) -> None:
+        token = self._cipher.encrypt(self.state)
+        async with self._database.transaction(write=True) as conn:
+            swapped = await repository.swap_credentials(conn, self._account_id, self._token, token)
+        if swapped:
+            self._token = token
+        else:
+            logger.warning("seat state changed elsewhere during a search; not written back")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectRequest:
+    """A PUT of the connection: the provider, and for LinkedIn the cookie jar
+    and the contract to select by name (None: the member's only one)."""
+
+    provider: str
+    cookies: SessionCookies | None = None
+    contract: str | None = None
 
 
 def _require_live(principal: Principal) -> None:
@@ -119,7 +214,7 @@ def _require_live(principal: Principal) -> None:
         raise Forbidden("Test keys cannot change the connection; use a live key.")
 
 
-def _connection_out(row: AnyRow | None) -> dict[str, Any]:
+def _connection_out(row: AnyRow | None, state: SeatState | None) -> dict[str, Any]:
     if row is None:
         return {
             "provider": None,
@@ -127,35 +222,56 @@ def _connection_out(row: AnyRow | None) -> dict[str, Any]:
             "connectedAt": None,
             "lastVerifiedAt": None,
             "lastError": None,
+            "cookieNames": [],
+            "member": None,
         }
+    member = None
+    if state is not None and (state.member_name or state.member_public_identifier):
+        member = {"name": state.member_name, "publicIdentifier": state.member_public_identifier}
     return {
         "provider": row.provider,
         "state": row.state,
         "connectedAt": rfc3339(row.connected_at),
         "lastVerifiedAt": rfc3339(row.last_verified_at) if row.last_verified_at else None,
         "lastError": row.last_error,
+        "cookieNames": state.cookies.names if state is not None else [],
+        "member": member,
     }
 
 
-async def describe(database: Database, account_id: str) -> dict[str, Any]:
+async def describe(database: Database, settings: Settings, account_id: str) -> dict[str, Any]:
+    """The connection as the API shows it: the names of the cookies held and
+    the member, never a value."""
     async with database.transaction() as conn:
-        return _connection_out(await repository.get(conn, account_id))
+        row = await repository.get(conn, account_id)
+        token = await repository.get_credentials(conn, account_id) if row is not None else None
+    state = None
+    if token is not None:
+        try:
+            state = CredentialCipher.from_settings(settings).decrypt(token)
+        except UndecryptableCredentials:
+            state = None
+    return _connection_out(row, state)
 
 
 async def replace(
     database: Database,
     principal: Principal,
     settings: Settings,
-    http: LazyHttpClient,
-    provider: str,
-    credentials: LinkedInCredentials | None,
+    http: LinkedInHttp,
+    request: ConnectRequest,
+    *,
+    limits: RequestLimits,
 ) -> dict[str, Any]:
     _require_live(principal)
-    if credentials is None:
-        await connect(database, principal.account_id, provider)
+    if request.cookies is None:
+        await connect(database, principal.account_id, request.provider)
     else:
-        await connect_linkedin(database, settings, http.get(), principal.account_id, credentials)
-    return await describe(database, principal.account_id)
+        await limits.spend(Budget.CONNECTS, principal.account_id)
+        await connect_linkedin(
+            database, settings, http, principal.account_id, request.cookies, request.contract
+        )
+    return await describe(database, settings, principal.account_id)
 
 
 async def disconnect(database: Database, principal: Principal) -> None:
@@ -164,16 +280,10 @@ async def disconnect(database: Database, principal: Principal) -> None:
         await repository.delete(conn, principal.account_id)
 
 
-async def linkedin_credentials(
-    database: Database, principal: Principal, settings: Settings
-) -> LinkedInCredentials:
-    """The live connection's cookies; undecryptable ones expire the connection."""
-    async with database.transaction() as conn:
-        token = await repository.get_credentials(conn, principal.account_id)
+async def load_seat(database: Database, principal: Principal, settings: Settings) -> SeatStore:
+    """The live connection's stored state; undecryptable state expires the connection."""
     try:
-        if token is None:
-            raise UndecryptableCredentials
-        return CredentialCipher.from_settings(settings).decrypt(token)
+        return await SeatStore.load(database, settings, principal.account_id)
     except UndecryptableCredentials:
         await expire(database, principal, UNDECRYPTABLE)
         raise SalesNavigatorSessionExpired(SESSION_EXPIRED_MESSAGE) from None

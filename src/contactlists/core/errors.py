@@ -175,6 +175,16 @@ class SalesNavigatorSessionExpired(PreconditionFailed):
     error_action = "RECONNECT_SALES_NAVIGATOR"
 
 
+class SalesNavigatorSeatRequired(PreconditionFailed):
+    code = "SALES_NAVIGATOR_SEAT_REQUIRED"
+    error_code = "SALES_NAVIGATOR_SEAT_REQUIRED"
+    error_action = "CONNECT_SALES_NAVIGATOR"
+    description = (
+        "The LinkedIn member has no active Sales Navigator seat, or several contracts "
+        "and none was named (`details.contracts`)."
+    )
+
+
 class RateLimited(ApiError):
     status = 429
     type = "RATE_LIMIT"

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     # Rate-limit budgets in the `limits` notation (`600/minute`, `10 per second`).
     rate_limit: str = "600/minute"
     create_rate_limit: str = "20/minute"
+    # Each connect asks LinkedIn to verify the cookies: metered per account.
+    connect_rate_limit: str = "10/hour"
     unauthenticated_rate_limit: str = "60/minute"
     redis_url: str | None = None
     redis_key_prefix: str = Field(default="contactlists", min_length=1)
@@ -77,8 +79,16 @@ class Settings(BaseSettings):
     linkedin_page_delay_ms: int = Field(default=1500, ge=0)
     linkedin_retry_backoff_ms: int = Field(default=500, ge=0)
     linkedin_request_timeout_s: float = Field(default=20.0, gt=0)
+    # The lead-search decoration id public callers send today; LinkedIn bumps it
+    # now and then, and `-16` adds LinkedIn's own seniority (`seniorityV2s`).
+    linkedin_lead_decoration: str = Field(
+        default="com.linkedin.sales.deco.desktop.searchv2.LeadSearchResult-14",
+        pattern=r"^[A-Za-z0-9_.-]{1,200}$",
+    )
 
-    @field_validator("rate_limit", "create_rate_limit", "unauthenticated_rate_limit")
+    @field_validator(
+        "rate_limit", "create_rate_limit", "connect_rate_limit", "unauthenticated_rate_limit"
+    )
     @classmethod
     def _parsable_rate_limit(cls, value: str) -> str:
         parse_rate_limit(value)

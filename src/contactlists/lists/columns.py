@@ -25,7 +25,7 @@ import orjson
 
 from contactlists.core.clock import rfc3339
 from contactlists.providers.base import Lead
-from contactlists.providers.seniority import SENIORITY_LEVELS, seniority_from_title
+from contactlists.providers.seniority import SENIORITY_LEVELS, lead_seniority
 
 SALES_LEAD_URL = "https://www.linkedin.com/sales/lead/"
 # The wire type of `seniority`'s items: one of the levels, for the OpenAPI document.
@@ -81,7 +81,7 @@ CONTACT_COLUMNS = (
         "seniority",
         list[Seniority],
         json_value,
-        lambda lead: seniority_from_title(lead.title),
+        lambda lead: lead_seniority(lead.title, lead.seniority_ids),
     ),
     Column(
         "profile_id",

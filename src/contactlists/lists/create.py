@@ -41,10 +41,11 @@ from contactlists.providers.base import (
     LeadQuery,
     ProviderError,
     SearchResult,
+    SeatRequired,
     SessionExpired,
     UnknownCompany,
 )
-from contactlists.providers.linkedin import LazyHttpClient
+from contactlists.providers.linkedin import LinkedInHttp
 from contactlists.web.ratelimit import Budget, RequestLimits
 
 logger = logging.getLogger("contactlists")
@@ -60,7 +61,7 @@ class CreateContext:
     database: Database
     principal: Principal
     settings: Settings
-    http: LazyHttpClient
+    http: LinkedInHttp
     limits: RequestLimits
     request_id: str
     body: ListCreate
@@ -129,9 +130,11 @@ async def _search(ctx: CreateContext) -> SearchResult:
             message, error_code="UNKNOWN_COMPANY", fields=[FieldError(field, message)]
         )
     except SessionExpired as exc:
-        reason = str(exc) or "session expired in a search"
-        await connections.expire(ctx.database, ctx.principal, reason)
+        await connections.expire(ctx.database, ctx.principal, str(exc))
         failure = SalesNavigatorSessionExpired(connections.SESSION_EXPIRED_MESSAGE)
+    except SeatRequired as exc:
+        await connections.expire(ctx.database, ctx.principal, str(exc))
+        failure = connections.seat_required(exc)
     except ProviderError as exc:
         failure = connections.upstream_failure(exc, ctx.settings)
     raise failure

@@ -43,6 +43,8 @@ class Lead:
     location: str | None = None
     headline: str | None = None
     public_profile_url: str | None = None
+    # Sales Navigator's own seniority facet ids, when the result carries them.
+    seniority_ids: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +86,23 @@ class UpstreamRateLimited(ProviderError):
 
 
 class SessionExpired(ProviderError):
-    """The connection's credentials no longer work."""
+    """The connection's credentials no longer work; `signal` says how LinkedIn
+    ended the session (`SESSION_ENDED`, `LOGIN_WALL`, `CSRF_REJECTED`, …) and
+    `str()` is the connection's `lastError`: the signal, then the detail."""
+
+    def __init__(self, signal: str, detail: str) -> None:
+        super().__init__(f"{signal}: {detail}")
+        self.signal = signal
+
+
+class SeatRequired(ProviderError):
+    """The member has no usable Sales Navigator seat: none at all, or several
+    contracts and none chosen (`contracts` names them)."""
+
+    def __init__(self, detail: str, *, contracts: list[str] | None = None) -> None:
+        super().__init__(f"SALES_NAVIGATOR_SEAT_REQUIRED: {detail}")
+        self.detail = detail
+        self.contracts = contracts
 
 
 class UpstreamTimeout(ProviderError):
@@ -109,8 +127,11 @@ async def run_search(
 ) -> SearchResult:
     """Fetch up to `max_pages` pages one after another under one deadline.
 
-    Stops at the first page shorter than `page_size`. Leads are deduplicated by
-    profile id, keeping the first occurrence, so upstream order is preserved.
+    Stops at an empty page, or once the next page would start at or past the
+    upstream's `total`. A short page before that does not end the search:
+    Sales Navigator sometimes returns fewer than asked before the end. Leads
+    are deduplicated by profile id across pages, keeping the first
+    occurrence, so upstream order is preserved.
     """
     deadline = time.monotonic() + timeout_s
     seen: set[str] = set()
@@ -121,19 +142,23 @@ async def run_search(
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise UpstreamTimeout
+        start = page_number * page_size
         try:
             async with asyncio.timeout(remaining):
-                page = await provider.fetch_page(query, page_number * page_size, page_size)
+                page = await provider.fetch_page(query, start, page_size)
         except TimeoutError as exc:
             raise UpstreamTimeout from exc
         pages_fetched += 1
         metrics.page_fetched(provider.name)
-        if page.leads:
-            pages_with_leads += 1
+        if not page.leads:
+            break
+        pages_with_leads += 1
         for lead in page.leads:
             if lead.profile_id not in seen:
                 seen.add(lead.profile_id)
                 leads.append(lead)
-        if len(page.leads) < page_size:
+        if page.total is not None and start + page_size >= page.total:
+            break
+        if page.total is None and len(page.leads) < page_size:
             break
     return SearchResult(tuple(leads), pages_fetched, pages_with_leads)

@@ -1,28 +1,40 @@
-"""LinkedIn Sales Navigator's internal lead search, over a member's session cookies.
+"""LinkedIn Sales Navigator's internal API, over a member's browser session.
 
-`LinkedInSession` is one seat's authenticated HTTP conversation: the identity
-check, the company lookup and a lead-search page, each with the documented
-headers, one failure mapping and bounded retries. `LinkedInProvider` is the
-`LeadSearchProvider` on top of it. Neither knows the database: the service
-resolves company ids (with its cache), holds the seat's lock and budget and
-paces the pages, and hands in what they need.
+`LinkedInSession` is one conversation of one seat with LinkedIn: the member's
+identity, the seat check and contract selection, the company lookup and a
+lead-search page. It sends the browser's whole cookie set with the headers a
+browser sends, over curl_cffi with Chrome's TLS fingerprint, applies every
+`Set-Cookie` LinkedIn answers with (and hands the changed jar to its owner to
+store), and turns every way LinkedIn ends a session into one typed failure.
+`LinkedInProvider` is the `LeadSearchProvider` on top of it. Neither knows the
+database: the service holds the seat's lock, stores the jar, resolves company
+ids (with its cache), counts the budget and paces the pages.
 
-Failures: 401, a redirect to a login, checkpoint, authwall or contract-chooser
-page, and 403 (including "CSRF check failed.") mean the session is unusable
-(`SessionExpired`); 429 and LinkedIn's 999 are throttling
-(`UpstreamRateLimited`, honouring `Retry-After`); 5xx, malformed bodies, other
-redirects and network errors are retried twice with jittered exponential
-backoff, then reported as `UpstreamError`. Messages never carry the cookies.
+How LinkedIn ends a session, each a `SessionExpired` with its signal and never
+retried: a `Set-Cookie` deleting `li_at` (`SESSION_ENDED`); a redirect other
+than one to the same URL that sets cookies without deleting `li_at`, which is
+followed once (`LOGIN_WALL` to a login, checkpoint or authwall page, else
+`REDIRECTED`); a 200 whose body is not JSON (`LOGIN_WALL`); 401
+(`UNAUTHORIZED`); 403 `CSRF check failed` (`CSRF_REJECTED`), and any other
+403 (`FORBIDDEN`) but `SALES_SEAT_REQUIRED`, which is `SeatRequired`. A
+redirect to the contract chooser, or a plain 403 from a search, means
+Sales Navigator wants a contract chosen: the session selects its contract and
+asks again, once. 429 and LinkedIn's 999 are
+throttling; only 5xx and network errors are retried, with jittered backoff.
+Messages name cookies, never their values.
 """
 
 from __future__ import annotations
 
+import base64
+import logging
 import math
 import re
-from collections.abc import Callable, Mapping
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -34,109 +46,123 @@ from contactlists.core.clock import utcnow
 from contactlists.providers.base import (
     LeadPage,
     LeadQuery,
+    SeatRequired,
     SessionExpired,
     UnknownCompany,
     UpstreamError,
     UpstreamRateLimited,
 )
+from contactlists.providers.linkedin_cookies import LI_A, LI_AT, SessionCookies
 from contactlists.providers.linkedin_query import (
     COMPANY_LOOKUP_PATH,
+    CONTRACT_SELECTION_PATH,
     IDENTITY_PATH,
+    LICENSES_PATH,
     SEARCH_PATH,
+    Contract,
     MalformedResponse,
+    Member,
     build_query,
     company_lookup_query_string,
+    contract_selection_body,
     numeric_company_id,
     parse_company_id,
+    parse_contracts,
     parse_lead_page,
+    parse_member,
     search_query_string,
 )
 
 if TYPE_CHECKING:
-    import httpx
+    from curl_cffi.requests import AsyncSession, Response
 
 T = TypeVar("T")
-ATTEMPTS = 3
+logger = logging.getLogger("contactlists.linkedin")
 DEFAULT_RETRY_AFTER_S = 60
 MAX_RETRY_AFTER_S = 86_400
-_AUTH_REDIRECT = re.compile(
-    r"^/(?:login|uas/login|m/login|checkpoint|authwall|signup|sales/contract-chooser)", re.I
-)
-_HEADERS = {
+# Which Chrome curl_cffi imitates, TLS handshake and HTTP/2 settings included.
+IMPERSONATE = "chrome"
+_LOGIN_PAGES = re.compile(r"^/(?:login|uas/login|m/login|checkpoint|authwall|signup)", re.I)
+_CONTRACT_CHOOSER = re.compile(r"^/sales/contract-chooser", re.I)
+_REFERER = "https://www.linkedin.com/sales/search/people"
+# What Chrome sends with Sales Navigator's own XHRs; curl_cffi adds the user
+# agent and client hints that belong to the TLS fingerprint it imitates.
+_BROWSER_HEADERS: dict[str, str | None] = {
     "accept": "application/json",
-    "x-restli-protocol-version": "2.0.0",
+    "accept-language": "en-US,en;q=0.9",
     "x-li-lang": "en_US",
-    "user-agent": (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-        "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-    ),
+    "x-restli-protocol-version": "2.0.0",
+    "sec-fetch-dest": "empty",
+    "sec-fetch-mode": "cors",
+    "sec-fetch-site": "same-origin",
+    "referer": _REFERER,
+    # Chrome sends these with a page load, never with an XHR: None leaves out
+    # the header curl_cffi's impersonation would add.
+    "upgrade-insecure-requests": None,
+    "sec-fetch-user": None,
+    "cache-control": None,
 }
+
+OnJarChange = Callable[[SessionCookies], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
-class LinkedInCredentials:
-    """The session cookies; `jsessionid` without its quotes (`ajax:<digits>`)."""
+class ExchangeRecord:
+    """One request and its answer as a diagnosis shows them: names, never values."""
 
-    li_at: str = field(repr=False)
-    jsessionid: str = field(repr=False)
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "cookie": f'li_at={self.li_at}; JSESSIONID="{self.jsessionid}"',
-            "csrf-token": self.jsessionid,
-        }
+    method: str
+    path: str
+    status: int
+    cookies_sent: tuple[str, ...]
+    cookies_received: tuple[str, ...]
 
 
-def new_http_client(timeout_s: float) -> httpx.AsyncClient:
-    """The process's one pooled client for LinkedIn, with explicit timeouts.
-
-    Redirects are not followed (they are how LinkedIn says a session is dead),
-    and its cookie jar refuses every cookie: seats share the client and must
-    never share cookies, so each request carries its seat's own.
-    """
-    import httpx
-
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
-        follow_redirects=False,
-        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-        limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
-    )
+OnExchange = Callable[[ExchangeRecord], None]
 
 
-class LazyHttpClient:
-    """The server's `new_http_client`, built when a LinkedIn seat first needs it.
+class LinkedInHttp:
+    """Opens conversations with LinkedIn, one curl_cffi session each.
 
-    Most servers never talk to LinkedIn (test keys and sandbox connections stay
-    in the process), and httpx costs ~6 MiB resident, so neither it nor the
-    client's pool exists until then.
+    A conversation is one seat's use (a connect, a search): its connections
+    are its own, so two seats never share a TLS connection or a cookie, and
+    the session keeps no cookies at all (`discard_cookies`): each request
+    carries its seat's jar. curl_cffi is imported on first use, since most
+    servers never talk to LinkedIn.
     """
 
     def __init__(self, timeout_s: float) -> None:
         self._timeout_s = timeout_s
-        self._client: httpx.AsyncClient | None = None
 
-    def get(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = new_http_client(self._timeout_s)
-        return self._client
+    @asynccontextmanager
+    async def conversation(self) -> AsyncIterator[AsyncSession[Response]]:
+        from curl_cffi import CurlHttpVersion
+        from curl_cffi.requests import AsyncSession
 
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        async with AsyncSession(
+            impersonate=IMPERSONATE,
+            # HTTP/2 over TLS only, as a browser: never an h2c upgrade on plain HTTP.
+            http_version=CurlHttpVersion.V2TLS,
+            allow_redirects=False,
+            discard_cookies=True,
+            timeout=self._timeout_s,
+        ) as session:
+            yield session
 
 
 class _Transient(UpstreamError):
-    """A failure worth retrying: 5xx, a malformed body, a network error."""
+    """A failure worth retrying: 5xx or a network error."""
 
 
 class _NotFound(UpstreamError):
     """404: for a company lookup, LinkedIn does not know the name."""
 
 
-def _retry_after(response: httpx.Response) -> int:
-    value = response.headers.get("retry-after", "").strip()
+class _ContractChooser(Exception):
+    """LinkedIn sent the member to the contract chooser."""
+
+
+def _retry_after(value: str) -> int:
+    value = value.strip()
     if value.isdigit():
         seconds = float(value)
     else:
@@ -147,86 +173,299 @@ def _retry_after(response: httpx.Response) -> int:
     return max(1, min(math.ceil(seconds), MAX_RETRY_AFTER_S))
 
 
-def _check_status(response: httpx.Response) -> None:
-    status = response.status_code
-    if 300 <= status < 400:
-        path = urlsplit(response.headers.get("location", "")).path
-        if _AUTH_REDIRECT.match(path):
-            raise SessionExpired(f"LinkedIn redirected to {path[:60]}: the session is not usable")
-        raise _Transient(f"LinkedIn answered {status} with an unexpected redirect")
-    if status == 401:
-        raise SessionExpired("LinkedIn rejected the session cookies (401)")
-    if status == 403:
-        if "CSRF check failed" in response.text:
-            raise SessionExpired("LinkedIn refused the CSRF token (403 CSRF check failed)")
-        raise SessionExpired("LinkedIn refused access (403): is Sales Navigator active?")
-    if status in (429, 999):
-        raise UpstreamRateLimited(retry_after_s=_retry_after(response))
-    if status >= 500:
-        raise _Transient(f"LinkedIn answered {status}")
-    if status == 404:
-        raise _NotFound("LinkedIn answered 404")
-    if status >= 400:
-        raise UpstreamError(f"LinkedIn answered {status}")
+def _json_code(content: bytes) -> str | None:
+    try:
+        payload = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+    code = payload.get("code") if isinstance(payload, dict) else None
+    return code if isinstance(code, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class SeatIdentity:
+    """Who is connected, and with which Sales Navigator contract."""
+
+    member: Member
+    contract: str
+
+
+@dataclass
+class _Exchange:
+    """One request as LinkedIn answered it, after the jar took its cookies."""
+
+    status: int
+    content: bytes
+    location: str
+    retry_after: str
+    set_cookie: bool = field(default=False)
 
 
 class LinkedInSession:
-    """One seat's requests to LinkedIn at `base_url` (the only place it is set)."""
+    """One seat's conversation with LinkedIn at `base_url` (the only place it is set).
+
+    `cookies` is the seat's jar, changed in place by LinkedIn's answers;
+    `on_jar_change` is awaited after every answer that changed it, so the
+    owner stores the jar before anything else happens; `on_exchange` sees
+    every request's cookie names and status (`connections check`). `attempts` is how often
+    a 5xx or network error is tried (1 for a connect: no retries).
+    """
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: AsyncSession[Response],
         base_url: str,
-        credentials: LinkedInCredentials,
+        cookies: SessionCookies,
         *,
-        retry_backoff_s: float,
+        options: SessionOptions,
+        on_jar_change: OnJarChange | None = None,
+        on_exchange: OnExchange | None = None,
     ) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
-        self._headers = {**_HEADERS, **credentials.headers()}
+        self.cookies = cookies
+        self._options = options
+        self._on_jar_change = on_jar_change
+        self._on_exchange = on_exchange
+        page_instance = base64.b64encode(secrets.token_bytes(16)).decode()
+        self._page_instance = f"urn:li:page:d_sales2_search_people;{page_instance}"
         self._retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Transient),
-            stop=stop_after_attempt(ATTEMPTS),
+            stop=stop_after_attempt(options.attempts),
             wait=wait_exponential_jitter(
-                multiplier=retry_backoff_s, max=20 * retry_backoff_s, jitter=retry_backoff_s
+                multiplier=options.retry_backoff_s,
+                max=20 * options.retry_backoff_s,
+                jitter=options.retry_backoff_s,
             ),
             reraise=True,
         )
+        self.contract: str | None = options.contract
 
-    async def verify(self) -> None:
+    async def member(self) -> Member:
         """The member's own identity: cheap, and spends no search budget."""
-        await self._get(IDENTITY_PATH, "", lambda payload: payload)
+        return await self._call(IDENTITY_PATH, "", parse_member, stage="verification")
+
+    async def contracts(self) -> list[Contract]:
+        """The member's Sales Navigator contracts; none means no seat."""
+        return await self._call(
+            LICENSES_PATH, "q=findLicensesByCurrentMember", parse_contracts, "seat check"
+        )
+
+    async def check_seat(self, *, select: bool = False) -> SeatIdentity:
+        """`/me`, then the seat, then the contract: what a connect verifies, and
+        what the first search of each day checks again. The contract is
+        selected when the jar has no `li_a` (or `select` asks for it: the user
+        named one on connect); else the browser's own choice stands."""
+        member = await self.member()
+        contracts = await self.contracts()
+        if not contracts:
+            raise SeatRequired("this LinkedIn member has no Sales Navigator seat")
+        chosen = self.choose(contracts)
+        if select or not self.cookies.get(LI_A):
+            await self.select_contract(chosen)
+        self.contract = chosen.name
+        return SeatIdentity(member, chosen.name)
+
+    def choose(self, contracts: list[Contract]) -> Contract:
+        if self.contract is not None:
+            for contract in contracts:
+                if contract.name.casefold() == self.contract.casefold():
+                    return contract
+            raise SeatRequired(
+                f"this member has no Sales Navigator contract named {self.contract!r}",
+                contracts=[c.name for c in contracts],
+            )
+        if len(contracts) > 1:
+            raise SeatRequired(
+                "this member has several Sales Navigator contracts; name one with `contract`",
+                contracts=[c.name for c in contracts],
+            )
+        return contracts[0]
+
+    async def select_contract(self, contract: Contract) -> None:
+        """Choose the contract as the browser's contract chooser does: LinkedIn
+        answers with `li_a` set (and may redirect on to the search page)."""
+        path, stage = CONTRACT_SELECTION_PATH, "contract selection"
+        exchange: _Exchange = await self._retrying(
+            self._exchange,
+            "POST",
+            path,
+            "redirect=%2Fsales%2Fsearch",
+            contract_selection_body(contract),
+            stage,
+        )
+        if exchange.status < 400 and self.cookies.get(LI_A):
+            return
+        _check_status(exchange, path, stage)
+        raise UpstreamError(f"{stage}: LinkedIn set no li_a cookie")
+
+    async def _reselect_contract(self) -> None:
+        contracts = await self.contracts()
+        if not contracts:
+            raise SeatRequired("this LinkedIn member has no Sales Navigator seat")
+        await self.select_contract(self.choose(contracts))
 
     async def lookup_company_id(self, name: str) -> str | None:
         """The organization id of a company page's vanity name; `None` if unknown."""
         try:
-            return await self._get(
-                COMPANY_LOOKUP_PATH, company_lookup_query_string(name), parse_company_id
+            return await self._call(
+                COMPANY_LOOKUP_PATH,
+                company_lookup_query_string(name),
+                parse_company_id,
+                stage=f"the company lookup of {name!r}",
             )
         except _NotFound:
             return None
 
     async def search_page(self, blob: str, start: int, count: int) -> LeadPage:
-        return await self._get(
-            SEARCH_PATH, search_query_string(blob, start, count), parse_lead_page
-        )
+        query = search_query_string(blob, start, count, self._options.lead_decoration)
+        stage = f"lead-search page {start // max(count, 1) + 1}"
+        if not self.cookies.get(LI_A):
+            await self._reselect_contract()
+        try:
+            return await self._call(SEARCH_PATH, query, parse_lead_page, stage)
+        except _ContractChooser:
+            pass
+        except SessionExpired as exc:
+            # A plain 403 from Sales Navigator is how it refuses a search without
+            # a valid contract cookie: choose the contract again, and ask once more.
+            if exc.signal != "FORBIDDEN":
+                raise
+        await self._reselect_contract()
+        return await self._call(SEARCH_PATH, query, parse_lead_page, stage)
 
-    async def _get(self, path: str, query: str, parse: Callable[[Any], T]) -> T:
-        return await self._retrying(self._get_once, path, query, parse)
+    async def _call(
+        self,
+        path: str,
+        query: str,
+        parse: Callable[[Any], T],
+        stage: str,
+    ) -> T:
+        exchange: _Exchange = await self._retrying(self._exchange, "GET", path, query, None, stage)
+        _check_status(exchange, path, stage)
+        try:
+            payload = orjson.loads(exchange.content)
+        except orjson.JSONDecodeError:
+            raise SessionExpired(
+                "LOGIN_WALL", f"LinkedIn answered {path} with a web page instead of JSON"
+            ) from None
+        try:
+            return parse(payload)
+        except MalformedResponse as exc:
+            raise UpstreamError(f"{stage}: LinkedIn's answer has another shape ({exc})") from None
 
-    async def _get_once(self, path: str, query: str, parse: Callable[[Any], T]) -> T:
-        import httpx  # loaded with the session's client (`new_http_client`)
+    async def _exchange(
+        self, method: str, path: str, query: str, body: bytes | None, stage: str
+    ) -> _Exchange:
+        """One request, following at most one redirect to the same URL that sets
+        cookies without ending the session (LinkedIn's way of rotating them)."""
+        from curl_cffi.requests.exceptions import RequestException
 
         url = f"{self._base_url}{path}?{query}" if query else f"{self._base_url}{path}"
-        try:
-            response = await self._http.get(url, headers=self._headers)
-        except httpx.TransportError as exc:
-            raise _Transient(f"network error talking to LinkedIn: {type(exc).__name__}") from exc
-        _check_status(response)
-        try:
-            return parse(orjson.loads(response.content))
-        except (orjson.JSONDecodeError, MalformedResponse) as exc:
-            raise _Transient(f"LinkedIn sent a malformed reply to {path}") from exc
+        followed = False
+        while True:
+            headers: dict[str, str | None] = {
+                **_BROWSER_HEADERS,
+                "x-li-page-instance": self._page_instance,
+                "csrf-token": self.cookies.csrf_token,
+                "cookie": self.cookies.header(),
+            }
+            if body is not None:
+                # What Sales Navigator's page sends with this JSON body.
+                headers["content-type"] = "application/x-www-form-urlencoded; charset=UTF-8"
+            try:
+                response = await self._http.request(
+                    method,  # type: ignore[arg-type]
+                    url,
+                    headers=headers,
+                    data=body,
+                )
+            except RequestException as exc:
+                raise _Transient(f"{stage}: network error ({type(exc).__name__})") from exc
+            set_cookies = [value for value in response.headers.get_list("set-cookie") if value]
+            if self._on_exchange is not None:
+                self._on_exchange(
+                    ExchangeRecord(
+                        method,
+                        path,
+                        response.status_code,
+                        tuple(self.cookies.live_names()),
+                        tuple(value.split("=", 1)[0].strip() for value in set_cookies),
+                    )
+                )
+            change = self.cookies.apply(set_cookies)
+            logger.debug(
+                "LinkedIn %s %s answered %s; cookies set: %s, deleted: %s",
+                method,
+                path,
+                response.status_code,
+                ", ".join(change.set) or "none",
+                ", ".join(change.deleted) or "none",
+            )
+            if change and self._on_jar_change is not None:
+                await self._on_jar_change(self.cookies)
+            if LI_AT in change.deleted:
+                raise SessionExpired("SESSION_ENDED", f"LinkedIn deleted li_at (answer to {path})")
+            exchange = _Exchange(
+                status=response.status_code,
+                content=response.content,
+                location=response.headers.get("location") or "",
+                retry_after=response.headers.get("retry-after") or "",
+                set_cookie=bool(change.set),
+            )
+            if 500 <= exchange.status < 600:  # not 999, which is throttling
+                raise _Transient(f"{stage}: LinkedIn answered {exchange.status}")
+            if (
+                300 <= exchange.status < 400
+                and not followed
+                and exchange.set_cookie
+                and self._same_url(exchange.location, url)
+            ):
+                followed = True
+                continue
+            return exchange
+
+    def _same_url(self, location: str, url: str) -> bool:
+        target = urlsplit(location)
+        here = urlsplit(url)
+        return (target.path, target.query) == (here.path, here.query) and (
+            not target.netloc or target.netloc == here.netloc
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    """How a conversation behaves: settings for searches, stricter for a connect."""
+
+    attempts: int = 3
+    retry_backoff_s: float = 0.5
+    lead_decoration: str = ""
+    # The contract the member chose (by name); None: the only one there is.
+    contract: str | None = None
+
+
+def _check_status(exchange: _Exchange, path: str, stage: str) -> None:
+    status = exchange.status
+    if 300 <= status < 400:
+        target = urlsplit(exchange.location).path
+        if _CONTRACT_CHOOSER.match(target):
+            raise _ContractChooser
+        signal = "LOGIN_WALL" if _LOGIN_PAGES.match(target) else "REDIRECTED"
+        raise SessionExpired(signal, f"LinkedIn redirected {path} to {target[:60] or 'nowhere'}")
+    if status == 401:
+        raise SessionExpired("UNAUTHORIZED", f"LinkedIn answered 401 to {path}")
+    if status == 403:
+        if _json_code(exchange.content) == "SALES_SEAT_REQUIRED":
+            raise SeatRequired("LinkedIn says this member's Sales Navigator seat is gone")
+        if b"CSRF check failed" in exchange.content:
+            raise SessionExpired("CSRF_REJECTED", f"LinkedIn refused the csrf-token on {path}")
+        raise SessionExpired("FORBIDDEN", f"LinkedIn answered 403 to {path}")
+    if status in (429, 999):
+        raise UpstreamRateLimited(retry_after_s=_retry_after(exchange.retry_after))
+    if status == 404:
+        raise _NotFound(f"{stage}: LinkedIn answered 404")
+    if status >= 400:
+        raise UpstreamError(f"{stage}: LinkedIn answered {status}")
 
 
 class LinkedInProvider:

@@ -15,16 +15,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import orjson
+
 from contactlists.providers.base import Lead, LeadPage, LeadQuery
 from contactlists.providers.countries import supported_countries
+from contactlists.providers.seniority import SALES_NAVIGATOR_SENIORITY_IDS
 
 SEARCH_PATH = "/sales-api/salesApiLeadSearch"
 IDENTITY_PATH = "/voyager/api/me"
+LICENSES_PATH = "/sales-api/salesApiIdentity"
+CONTRACT_SELECTION_PATH = "/sales-api/salesApiAgnosticAuthentication"
 COMPANY_LOOKUP_PATH = "/voyager/api/organization/companies"
-LEAD_DECORATION = "com.linkedin.sales.deco.desktop.searchv2.LeadSearchResult-14"
 COMPANY_DECORATION = "com.linkedin.voyager.deco.organization.web.WebFullCompanyMain-12"
 PUBLIC_PROFILE_URL = "https://www.linkedin.com/in/"
 
@@ -91,8 +96,8 @@ def build_query(query: LeadQuery, company_ids: Sequence[str]) -> str:
     return "(" + ",".join(parts) + ")"
 
 
-def search_query_string(blob: str, start: int, count: int) -> str:
-    return f"q=searchQuery&query={blob}&start={start}&count={count}&decorationId={LEAD_DECORATION}"
+def search_query_string(blob: str, start: int, count: int, decoration: str) -> str:
+    return f"q=searchQuery&query={blob}&start={start}&count={count}&decorationId={decoration}"
 
 
 def company_lookup_query_string(name: str) -> str:
@@ -150,6 +155,7 @@ def _lead(element: Any) -> Lead:
     )
     flagship = _text(element, "flagshipProfileUrl")
     return Lead(
+        seniority_ids=_seniority_ids(element.get("seniorityV2s")),
         profile_id=profile_id,
         profile_urn=urn,
         first_name=first,
@@ -163,6 +169,19 @@ def _lead(element: Any) -> Lead:
         if flagship and flagship.startswith(PUBLIC_PROFILE_URL)
         else PUBLIC_PROFILE_URL + profile_id,
     )
+
+
+def _seniority_ids(levels: Any) -> tuple[int, ...] | None:
+    """LinkedIn's own seniority (`seniorityV2s`, e.g. `[{"id": 320, "displayName":
+    "Owner / Partner"}]`) as facet ids; None when the result carries none."""
+    if not isinstance(levels, list):
+        return None
+    ids = [
+        level["id"]
+        for level in levels
+        if isinstance(level, Mapping) and level.get("id") in SALES_NAVIGATOR_SENIORITY_IDS
+    ]
+    return tuple(ids) if ids else None
 
 
 def parse_lead_page(payload: Any) -> LeadPage:
@@ -197,3 +216,61 @@ def parse_company_id(payload: Any) -> str | None:
     if match is None:
         raise MalformedResponse("the company lookup reply has no company urn")
     return match.group(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """The connected LinkedIn member, as `/me` names them."""
+
+    name: str | None
+    public_identifier: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """One Sales Navigator contract of the member, as `salesApiIdentity` lists it;
+    `identity` goes back verbatim when the contract is selected."""
+
+    name: str
+    identity: Mapping[str, Any]
+
+
+def parse_member(payload: Any) -> Member:
+    """`/me`: the names and public identifier in `miniProfile` (or at the top)."""
+    if not isinstance(payload, Mapping):
+        raise MalformedResponse("the identity reply is not an object")
+    profile = _mapping(payload.get("miniProfile")) or payload
+    first, last = _text(profile, "firstName"), _text(profile, "lastName")
+    name = " ".join(part for part in (first, last) if part) or None
+    return Member(name=name, public_identifier=_text(profile, "publicIdentifier"))
+
+
+def parse_contracts(payload: Any) -> list[Contract]:
+    """`salesApiIdentity?q=findLicensesByCurrentMember`: one element per contract
+    the member holds a seat in, each with its `name` and `agnosticIdentity`."""
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("elements"), list):
+        raise MalformedResponse("the seat reply has no 'elements' list")
+    contracts = []
+    for element in payload["elements"]:
+        if not isinstance(element, Mapping) or not isinstance(
+            element.get("agnosticIdentity"), Mapping
+        ):
+            raise MalformedResponse("a seat has no agnosticIdentity")
+        contracts.append(
+            Contract(name=_text(element, "name") or "Sales Navigator", identity=element)
+        )
+    return contracts
+
+
+def contract_selection_body(contract: Contract) -> bytes:
+    """What the contract chooser posts to `salesApiAgnosticAuthentication`."""
+    return orjson.dumps(
+        {
+            "viewerDeviceType": "DESKTOP",
+            "name": contract.name,
+            "identity": {
+                "agnosticIdentity": contract.identity["agnosticIdentity"],
+                "name": contract.name,
+            },
+        }
+    )

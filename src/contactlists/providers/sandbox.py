@@ -100,7 +100,9 @@ _MAGIC = re.compile(
 _FAILURES: dict[str, Callable[[str], ProviderError]] = {
     "upstream-error": lambda _: UpstreamError("sandbox: simulated upstream failure"),
     "rate-limited": lambda _: UpstreamRateLimited(retry_after_s=30),
-    "session-expired": lambda _: SessionExpired("sandbox: simulated expired session"),
+    "session-expired": lambda _: SessionExpired(
+        "SESSION_ENDED", "sandbox: simulated expired session"
+    ),
     "timeout": lambda _: UpstreamTimeout("sandbox: simulated timeout"),
     "unknown-company": lambda url: UnknownCompany(company_url=url),
 }

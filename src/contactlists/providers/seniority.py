@@ -263,3 +263,44 @@ def _role_levels(role: str) -> Iterable[str]:
     if "TRAINING" in found:
         return ("TRAINING",)
     return next(((level,) for level in _INDIVIDUAL_LEVELS if level in found), ())
+
+
+# Sales Navigator's seniority facet (`SENIORITY_LEVEL`, ids of `seniorityV2s`)
+# in the contract's values; 320 is Owner / Partner, told apart by the title.
+_FACET_LEVELS: dict[int, tuple[str, ...]] = {
+    310: ("CXO",),
+    300: ("VP",),
+    220: ("DIRECTOR",),
+    210: ("MANAGER",),
+    200: ("MANAGER",),
+    130: ("STRATEGIC",),
+    120: ("SENIOR",),
+    110: ("ENTRY",),
+    100: ("TRAINING",),
+}
+OWNER_OR_PARTNER = 320
+SALES_NAVIGATOR_SENIORITY_IDS = frozenset({OWNER_OR_PARTNER, *_FACET_LEVELS})
+
+
+def seniority_from_facets(facet_ids: Iterable[int], title: str | None) -> list[str]:
+    """The contract's values for LinkedIn's own seniority, most senior first.
+
+    320 (Owner / Partner) is PARTNER when the title says partner and not owner,
+    else OWNER.
+    """
+    levels: set[str] = set()
+    for facet_id in facet_ids:
+        if facet_id == OWNER_OR_PARTNER:
+            from_title = _levels_of(title) if title else ()
+            partner = "PARTNER" in from_title and "OWNER" not in from_title
+            levels.add("PARTNER" if partner else "OWNER")
+        else:
+            levels.update(_FACET_LEVELS.get(facet_id, ()))
+    return [level for level in SENIORITY_LEVELS if level in levels]
+
+
+def lead_seniority(title: str | None, facet_ids: Iterable[int] | None) -> list[str]:
+    """LinkedIn's own seniority when the result carried it, else the title's."""
+    if facet_ids:
+        return seniority_from_facets(facet_ids, title)
+    return seniority_from_title(title)

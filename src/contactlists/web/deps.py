@@ -16,7 +16,7 @@ from contactlists.core.auth import Principal, principal_of
 from contactlists.core.db import Database
 from contactlists.core.readstore import ReadStore
 from contactlists.core.settings import Settings
-from contactlists.providers.linkedin import LazyHttpClient
+from contactlists.providers.linkedin import LinkedInHttp
 from contactlists.web.ratelimit import RequestLimits
 from contactlists.web.shielding import ShieldedWork
 from contactlists.web.state import state_of
@@ -34,7 +34,7 @@ async def get_app_settings(request: Request) -> Settings:
     return state_of(request).settings
 
 
-async def get_http_client(request: Request) -> LazyHttpClient:
+async def get_http_client(request: Request) -> LinkedInHttp:
     return state_of(request).http
 
 
@@ -62,7 +62,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 ReadsDep = Annotated[ReadStore, Depends(get_reads)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 RequestIdDep = Annotated[str, Depends(request_id)]
-HttpClientDep = Annotated[LazyHttpClient, Depends(get_http_client)]
+HttpClientDep = Annotated[LinkedInHttp, Depends(get_http_client)]
 RequestLimitsDep = Annotated[RequestLimits, Depends(request_limits)]
 ShieldedWorkDep = Annotated[ShieldedWork, Depends(shielded_work)]
 

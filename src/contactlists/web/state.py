@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from contactlists.core.readstore import ReadStore
     from contactlists.core.settings import Settings
     from contactlists.lists.page_cache import PageCache
-    from contactlists.providers.linkedin import LazyHttpClient
+    from contactlists.providers.linkedin import LinkedInHttp
     from contactlists.web.ratelimit import Limiter
     from contactlists.web.shielding import ShieldedWork
 
@@ -25,8 +25,8 @@ class AppState(Protocol):
     reads: ReadStore
     settings: Settings
     limiter: Limiter
-    # The process's long-lived client for LinkedIn, built when a seat first needs it.
-    http: LazyHttpClient
+    # The process's opener of conversations with LinkedIn.
+    http: LinkedInHttp
     shielded: ShieldedWork
     page_cache: PageCache
 
