@@ -166,6 +166,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         description=API_DESCRIPTION,
         lifespan=lifespan,
         debug=False,
+        # A slash redirect would build an absolute URL from the Host header; an
+        # unknown path, trailing slash or not, is the 404 envelope.
+        redirect_slashes=False,
         # The contract: no Content-Type means JSON (explicit non-JSON is a 415).
         strict_content_type=False,
         # Observability is Prometheus and JSON access lines (README "Operations");
