@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+import urllib.parse
+
 import httpx
 import pytest
 
@@ -19,3 +23,25 @@ class TestTrailingSlash:
         response = await client.get(path, headers={**acct.live, "Host": "evil.example"})
         assert_error(response, 404, "ROUTE_NOT_FOUND")
         assert "location" not in response.headers
+
+
+class TestQueryStringMemory:
+    async def test_junk_parameters_are_not_kept(
+        self, client: httpx.AsyncClient, acct: AccountKeys
+    ) -> None:
+        """300 distinct 65,000-character junk parameters once kept 19.5 MB."""
+        for i in range(10):  # warm up whatever the first requests allocate for good
+            await client.get(f"{LISTS}?limit=5&junk{i}=" + "x" * 65_000, headers=acct.live)
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for i in range(300):
+                junk = f"{i:05d}" + "x" * 65_000
+                response = await client.get(f"{LISTS}?limit=5&junk={junk}", headers=acct.live)
+                assert response.status_code == 200
+            urllib.parse.clear_cache()  # the client's own (bounded) cache of split URLs
+            gc.collect()
+            retained = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert retained < 2_000_000, f"{retained / 1e6:.1f} MB kept"
