@@ -13,11 +13,11 @@ from limits import parse as parse_rate_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from contactlists.secret_strength import MIN_SECRET_BITS, estimated_bits
+
 VAR_DIR = Path("var")
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{VAR_DIR / 'contactlists.db'}"
 SECRET_KEY_FILE = VAR_DIR / "secret_key"
-# A placeholder someone may copy from the docs; never accepted in production.
-INSECURE_SECRET_KEYS = frozenset({"", "changeme", "change-me", "secret", "development"})
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -102,14 +102,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> Settings:
         key = self.secret_key.get_secret_value()
-        if self.env is Environment.PRODUCTION and (
-            key.strip().lower() in INSECURE_SECRET_KEYS or len(key) < 32
-        ):
-            raise ConfigurationError(
-                "CONTACTLISTS_SECRET_KEY must be set to a random value of at least 32 "
-                "characters in production (e.g. `python -c 'import secrets; "
-                "print(secrets.token_urlsafe(48))'`)."
-            )
+        if self.env is Environment.PRODUCTION:
+            _refuse_unsafe_production(self.debug, key)
         if not key:
             self.secret_key = SecretStr(_development_secret_key())
         return self
@@ -127,6 +121,22 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _refuse_unsafe_production(debug: bool, key: str) -> None:
+    if debug:
+        raise ConfigurationError(
+            "CONTACTLISTS_DEBUG=true is refused in production: it puts exception text "
+            "into error bodies. Unset it, or set CONTACTLISTS_ENV=development."
+        )
+    bits = estimated_bits(key)
+    if bits < MIN_SECRET_BITS:
+        raise ConfigurationError(
+            f"CONTACTLISTS_SECRET_KEY must carry at least {MIN_SECRET_BITS} bits in production "
+            f"(this one is estimated at {bits:.0f}: no placeholder, repetition or short "
+            "alphabet); generate one with `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'`."
+        )
 
 
 def _development_secret_key() -> str:
