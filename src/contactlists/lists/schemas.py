@@ -24,7 +24,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from contactlists.providers.countries import SUPPORTED_COUNTRY_CODES, supported_countries
-from contactlists.textfields import SPACE_CLASS, Trimmed
+from contactlists.textfields import TRIMMED_CLASS, Trimmed
 
 MISSING_FILTER_MESSAGE = "At least one filter (jobTitles, keywords, or countries) is required"
 
@@ -115,12 +115,12 @@ class InputModel(WireModel):
 
 
 # MISSING_FILTER in the schema: a non-empty `jobTitles` or `countries`, or
-# `keywords` with something besides white space.
+# `keywords` with something besides white space and invisible characters.
 _A_FILTER_IS_REQUIRED: list[JsonValue] = [
     {"required": ["jobTitles"], "properties": {"jobTitles": {"type": "array", "minItems": 1}}},
     {
         "required": ["keywords"],
-        "properties": {"keywords": {"type": "string", "pattern": f"[^{SPACE_CLASS}]"}},
+        "properties": {"keywords": {"type": "string", "pattern": f"[^{TRIMMED_CLASS}]"}},
     },
     {"required": ["countries"], "properties": {"countries": {"type": "array", "minItems": 1}}},
 ]
