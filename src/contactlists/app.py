@@ -148,7 +148,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             app.state.shielded = shielded
             app.state.http = http
             app.state.reads = reads = await open_read_store(settings)
-            app.state.page_cache = PageCache(settings.page_cache_mb * 1024 * 1024)
+            app.state.page_cache = PageCache(
+                settings.page_cache_mb * 1024 * 1024, settings.page_cache_entries
+            )
             yield
         finally:
             # Creates still running (a SIGTERM's graceful shutdown cancels what

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     search_timeout_s: float = Field(default=90.0, gt=0)
     sandbox_latency_ms: int = Field(default=0, ge=0)
     page_cache_mb: int = Field(default=64, ge=0)
+    page_cache_entries: int = Field(default=10_000, ge=0)
     credits_per_page: int = Field(default=1, ge=0)
     # Rate-limit budgets in the `limits` notation (`600/minute`, `10 per second`).
     rate_limit: str = "600/minute"
