@@ -16,6 +16,7 @@ from contactlists.connections.router import router as connections_router
 from contactlists.credits.router import router as credits_router
 from contactlists.db import Database
 from contactlists.deps import DatabaseDep, json_response
+from contactlists.docs import install_docs
 from contactlists.errors import (
     InternalError,
     NotAcceptable,
@@ -171,6 +172,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         # A slash redirect would build an absolute URL from the Host header; an
         # unknown path, trailing slash or not, is the 404 envelope.
         redirect_slashes=False,
+        # Served from package data by `docs.install_docs` (or not at all), never a CDN.
+        docs_url=None,
+        redoc_url=None,
         # The contract: no Content-Type means JSON (explicit non-JSON is a 415).
         strict_content_type=False,
         # Observability is Prometheus and JSON access lines (README "Operations");
@@ -179,6 +183,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     routers = (lists_router, credits_router, connections_router, health_router)
+    if settings.docs:
+        install_docs(app, app.openapi_url or "/openapi.json")
     for router in routers:
         app.include_router(router)
     app.state.api_routes = [route for router in routers for route in router.routes]

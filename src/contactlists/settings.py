@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # /metrics exists only when this is set, and answers only with it as the bearer token.
     metrics_token: SecretStr | None = Field(default=None, min_length=16)
     debug: bool = False
+    # /docs and /redoc (assets served from package data); off: neither exists.
+    docs: bool = True
     search_timeout_s: float = Field(default=90.0, gt=0)
     sandbox_latency_ms: int = Field(default=0, ge=0)
     page_cache_mb: int = Field(default=64, ge=0)

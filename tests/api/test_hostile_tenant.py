@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import gc
+import re
 import tracemalloc
 import urllib.parse
 
 import httpx
 import pytest
 
+from contactlists.settings import Settings
 from tests.api.helpers import assert_error
-from tests.conftest import AccountKeys
+from tests.conftest import AccountKeys, asgi_client, running_app
 
 LISTS = "/v1/contacts/lists"
 
@@ -45,3 +47,36 @@ class TestQueryStringMemory:
         finally:
             tracemalloc.stop()
         assert retained < 2_000_000, f"{retained / 1e6:.1f} MB kept"
+
+
+class TestDocs:
+    @pytest.mark.parametrize("page", ["/docs", "/redoc"])
+    async def test_pages_reference_only_this_server(
+        self, client: httpx.AsyncClient, page: str
+    ) -> None:
+        response = await client.get(page)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/html")
+        urls = re.findall(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""", response.text)
+        assert "/openapi.json" in urls
+        assert all(url.startswith("/") and not url.startswith("//") for url in urls)
+        assert "http://" not in response.text
+        assert "https://" not in response.text
+        for url in urls:
+            asset = await client.get(url)
+            assert asset.status_code == 200, url
+            assert len(asset.content) > 1000, url
+
+    async def test_assets_are_the_bundles(self, client: httpx.AsyncClient) -> None:
+        script = await client.get("/docs/swagger-ui-bundle.js")
+        assert script.headers["content-type"].startswith("text/javascript")
+        assert b"SwaggerUIBundle" in script.content
+        css = await client.get("/docs/swagger-ui.css")
+        assert css.headers["content-type"].startswith("text/css")
+
+    async def test_docs_false_turns_them_off(self, settings: Settings) -> None:
+        async with running_app(settings.model_copy(update={"docs": False})) as app:
+            async with asgi_client(app) as client:
+                for path in ("/docs", "/redoc", "/docs/swagger-ui-bundle.js"):
+                    assert_error(await client.get(path), 404, "ROUTE_NOT_FOUND")
+                assert (await client.get("/openapi.json")).status_code == 200
