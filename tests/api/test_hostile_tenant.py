@@ -6,6 +6,7 @@ import gc
 import re
 import tracemalloc
 import urllib.parse
+from typing import Any
 
 import httpx
 import pytest
@@ -80,3 +81,63 @@ class TestDocs:
                 for path in ("/docs", "/redoc", "/docs/swagger-ui-bundle.js"):
                     assert_error(await client.get(path), 404, "ROUTE_NOT_FOUND")
                 assert (await client.get("/openapi.json")).status_code == 200
+
+
+# Characters that grow: under lower-casing ("İ" → "i̇"), upper-casing ("ß" → "SS"),
+# and NFKC ("ﷺ" → 18 characters, "ﬃ" → "ffi").
+GROWERS = ("İ", "ß", "ﷺ", "ﬃ")
+COMPANY_FIELD = "filters.companyLinkedInUrls[0]"
+
+
+def _body(name: str = "n", vanity: str = "sandbox-exact-3", **filters: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "filters": {"companyLinkedInUrls": [f"https://www.linkedin.com/company/{vanity}"]}
+        | ({"jobTitles": ["Engineer"]} if not filters else filters),
+    }
+
+
+class TestLengthsAsStored:
+    """Every text input at its longest, of characters that grow: stored within its
+    column's bound (PostgreSQL enforces them), or a 400; never a 500."""
+
+    @pytest.mark.parametrize("char", GROWERS)
+    async def test_text_inputs_at_their_longest(
+        self, client: httpx.AsyncClient, acct: AccountKeys, char: str
+    ) -> None:
+        body = _body(char * 200, jobTitles=[char * 100] * 25, keywords=char * 300)
+        response = await client.post(LISTS, json=body, headers=acct.test)
+        assert response.status_code == 201, response.text
+        created = response.json()
+        assert created["name"] == char * 200
+        assert created["filters"]["jobTitles"] == [char * 100] * 25
+        renamed = await client.put(
+            f"{LISTS}/{created['id']}", json={"name": f" {char * 200} "}, headers=acct.test
+        )
+        assert renamed.status_code == 200, renamed.text
+        assert renamed.json()["name"] == char * 200
+
+    @pytest.mark.parametrize("char", GROWERS)
+    async def test_company_names_are_bounded_once_lower_cased(
+        self, client: httpx.AsyncClient, acct: AccountKeys, char: str
+    ) -> None:
+        stored_length = len((char * 150).lower())
+        response = await client.post(LISTS, json=_body(vanity=char * 150), headers=acct.test)
+        if stored_length > 150:
+            assert_error(
+                response, 400, "INVALID_COMPANY_URL", field="filters.companyLinkedInUrls[0]"
+            )
+            response = await client.post(
+                LISTS, json=_body(vanity=char * (150 // (stored_length // 150))), headers=acct.test
+            )
+        assert response.status_code == 201, response.text
+        url = response.json()["filters"]["companyLinkedInUrls"][0]
+        assert len(url.rsplit("/", 1)[1]) <= 150
+
+    async def test_a_grown_company_name_fits_the_company_cache(
+        self, client: httpx.AsyncClient, acct: AccountKeys
+    ) -> None:
+        """The longest vanity name LinkedIn's company lookup would cache (255 on PostgreSQL)."""
+        encoded = "%C4%B0" * 150  # "İ" percent-encoded: 150 characters, 300 lower-cased
+        response = await client.post(LISTS, json=_body(vanity=encoded), headers=acct.test)
+        assert_error(response, 400, "INVALID_COMPANY_URL", field=COMPANY_FIELD)
