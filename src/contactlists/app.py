@@ -15,12 +15,14 @@ from starlette.routing import Route
 from contactlists.connections.router import router as connections_router
 from contactlists.credits.router import router as credits_router
 from contactlists.db import Database
+from contactlists.deadlines import BodyDeadline
 from contactlists.deps import DatabaseDep, json_response
 from contactlists.docs import install_docs
 from contactlists.errors import (
     InternalError,
     NotAcceptable,
     RateLimited,
+    RequestTimeout,
     ServiceUnavailable,
     Unauthenticated,
     error_responses,
@@ -41,9 +43,10 @@ API_DESCRIPTION = (
     "Contact lists from LinkedIn Sales Navigator lead searches: a company's LinkedIn page "
     "and role filters go in, a stored, paged, point-in-time list of leads comes out."
 )
-# Every authenticated operation can answer these, whatever its own errors are.
+# Every authenticated operation can answer these, whatever its own errors are
+# (a request of any method may send a body, and be too slow sending it).
 _COMMON_ERRORS = error_responses(
-    Unauthenticated, NotAcceptable, RateLimited, InternalError, ServiceUnavailable
+    Unauthenticated, NotAcceptable, RequestTimeout, RateLimited, InternalError, ServiceUnavailable
 )
 
 health_router = APIRouter(tags=["Health"])
@@ -198,6 +201,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     # The framework's own routes (the docs) are registered before the routers.
     served = [route for route in app.routes if isinstance(route, Route)] + app.state.api_routes
     app.add_middleware(HotRoutes, routes=served, handlers=app.exception_handlers)
+    app.add_middleware(BodyDeadline, timeout_s=settings.body_timeout_s)
     app.add_middleware(RequestContextMiddleware, debug=settings.debug, plain_paths=plain_paths)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

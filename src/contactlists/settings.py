@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     linkedin_page_delay_ms: int = Field(default=1500, ge=0)
     linkedin_retry_backoff_ms: int = Field(default=500, ge=0)
     linkedin_request_timeout_s: float = Field(default=20.0, gt=0)
+    # Slow clients (server_protocol.py, deadlines.py): from a connection's first
+    # byte (or its last response) to the end of the request's headers; from
+    # there to the end of its body; idle between keep-alive requests.
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    body_timeout_s: float = Field(default=30.0, gt=0)
+    keep_alive_s: int = Field(default=5, ge=1)
+    # Open connections per worker (held within the open-file limit, less 64).
+    max_connections: int = Field(default=1000, ge=1)
 
     @field_validator("rate_limit", "create_rate_limit", "unauthenticated_rate_limit")
     @classmethod
