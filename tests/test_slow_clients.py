@@ -124,3 +124,27 @@ def test_300_slow_sockets_do_not_stop_healthz_or_a_create(server: tuple[str, str
     finally:
         for sock in bodies + headers:
             sock.close()
+
+
+def test_headers_too_late_are_a_408_and_silence_is_closed(server: tuple[str, str]) -> None:
+    base, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    started = time.monotonic()
+    with (
+        _slow_socket(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n") as half,
+        _slow_socket(port, b"") as silent,
+    ):
+        assert _closed_with(half).startswith(b"HTTP/1.1 408 ")
+        assert _closed_with(silent) == b""
+    assert time.monotonic() - started < HEADER_TIMEOUT_S + 2
+    # A kept-alive connection: each request's headers get their own deadline.
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        for _ in range(3):
+            time.sleep(HEADER_TIMEOUT_S * 0.75)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = b""
+            while not answer.endswith(b'{"status":"ok"}'):
+                chunk = sock.recv(65536)
+                assert chunk, answer
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200 ")

@@ -55,6 +55,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._header_timeout_s, self._max_connections = connection_limits()
         self._header_timer: asyncio.TimerHandle | None = None
         self._waiting_since = 0.0
+        self._request_started = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -65,6 +66,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._header_timer is None and (self.cycle is None or self.cycle.response_complete):
             self._await_headers()  # the next request on a kept-alive connection
+        self._request_started = True
         super().data_received(data)
 
     def on_headers_complete(self) -> None:
@@ -77,6 +79,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _await_headers(self) -> None:
         self._waiting_since = self.loop.time()
+        self._request_started = False
         self._header_timer = self.loop.call_later(self._header_timeout_s, self._headers_late)
 
     def _stop_waiting(self) -> None:
@@ -87,7 +90,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def _headers_late(self) -> None:
         self._header_timer = None
         if not self.transport.is_closing():
-            self.transport.write(_TIMED_OUT)
+            if self._request_started:
+                self.transport.write(_TIMED_OUT)
             self.transport.close()
 
     def _make_room(self) -> None:
