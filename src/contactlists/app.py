@@ -15,11 +15,14 @@ from starlette.routing import Route
 from contactlists.connections.router import router as connections_router
 from contactlists.credits.router import router as credits_router
 from contactlists.db import Database
+from contactlists.deadlines import BodyDeadline
 from contactlists.deps import DatabaseDep, json_response
+from contactlists.docs import install_docs
 from contactlists.errors import (
     InternalError,
     NotAcceptable,
     RateLimited,
+    RequestTimeout,
     ServiceUnavailable,
     Unauthenticated,
     error_responses,
@@ -40,9 +43,10 @@ API_DESCRIPTION = (
     "Contact lists from LinkedIn Sales Navigator lead searches: a company's LinkedIn page "
     "and role filters go in, a stored, paged, point-in-time list of leads comes out."
 )
-# Every authenticated operation can answer these, whatever its own errors are.
+# Every authenticated operation can answer these, whatever its own errors are
+# (a request of any method may send a body, and be too slow sending it).
 _COMMON_ERRORS = error_responses(
-    Unauthenticated, NotAcceptable, RateLimited, InternalError, ServiceUnavailable
+    Unauthenticated, NotAcceptable, RequestTimeout, RateLimited, InternalError, ServiceUnavailable
 )
 
 health_router = APIRouter(tags=["Health"])
@@ -148,7 +152,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             app.state.shielded = shielded
             app.state.http = http
             app.state.reads = reads = await open_read_store(settings)
-            app.state.page_cache = PageCache(settings.page_cache_mb * 1024 * 1024)
+            app.state.page_cache = PageCache(
+                settings.page_cache_mb * 1024 * 1024, settings.page_cache_entries
+            )
             yield
         finally:
             # Creates still running (a SIGTERM's graceful shutdown cancels what
@@ -165,6 +171,12 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         description=API_DESCRIPTION,
         lifespan=lifespan,
         debug=False,
+        # A slash redirect would build an absolute URL from the Host header; an
+        # unknown path, trailing slash or not, is the 404 envelope.
+        redirect_slashes=False,
+        # Served from package data by `docs.install_docs` (or not at all), never a CDN.
+        docs_url=None,
+        redoc_url=None,
         # The contract: no Content-Type means JSON (explicit non-JSON is a 415).
         strict_content_type=False,
         # Observability is Prometheus and JSON access lines (README "Operations");
@@ -173,6 +185,8 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     routers = (lists_router, credits_router, connections_router, health_router)
+    if settings.docs:
+        install_docs(app, app.openapi_url or "/openapi.json")
     for router in routers:
         app.include_router(router)
     app.state.api_routes = [route for router in routers for route in router.routes]
@@ -186,6 +200,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     # The framework's own routes (the docs) are registered before the routers.
     served = [route for route in app.routes if isinstance(route, Route)] + app.state.api_routes
     app.add_middleware(HotRoutes, routes=served, handlers=app.exception_handlers)
+    app.add_middleware(BodyDeadline, timeout_s=settings.body_timeout_s)
     app.add_middleware(RequestContextMiddleware, debug=settings.debug, plain_paths=plain_paths)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -505,6 +505,7 @@ def serve(
     from contactlists.logging_setup import logging_config
     from contactlists.metrics import multiprocess_directory
     from contactlists.migrate import ensure_migrated
+    from contactlists.server_protocol import GuardedHttpToolsProtocol
 
     settings = _settings()
     if workers > 1 and not settings.redis_url:
@@ -526,7 +527,9 @@ def serve(
             port=port or settings.port,
             workers=workers,
             loop="uvloop",
-            http="httptools",
+            # httptools with a header deadline and a connection cap (server_protocol.py).
+            http=GuardedHttpToolsProtocol,
+            timeout_keep_alive=settings.keep_alive_s,
             log_level=settings.log_level.lower(),
             log_config=logging_config(settings),
             # Ours (contactlists.access) names the route and account; one line per request.

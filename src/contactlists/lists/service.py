@@ -31,7 +31,7 @@ from contactlists.errors import (
 from contactlists.idempotency import service as idempotency
 from contactlists.idempotency.service import Claim, IdempotencyKey, StoredResponse
 from contactlists.lists import repository
-from contactlists.lists.page_cache import CachedPage, PageCache
+from contactlists.lists.page_cache import CachedPage, PageCache, etag_of
 from contactlists.lists.schemas import ListCreate
 from contactlists.lists.wire import item_out, list_out, list_out_from
 from contactlists.models import new_id, utcnow
@@ -128,7 +128,12 @@ async def page_contacts(
     items = await reads.items(list_id, page.limit, page.offset)
     if len(items) != max(0, min(page.limit, total - page.offset)):
         raise _not_found(list_id)
-    return cache.put(key, orjson.dumps(page_body([item_out(item) for item in items], total, page)))
+    body = orjson.dumps(page_body([item_out(item) for item in items], total, page))
+    if not items:
+        # Past the end (or an empty list): cheap to answer again, and caching
+        # it would let 2^31 offsets each take a place in the cache.
+        return CachedPage(body, etag_of(body))
+    return cache.put(key, body)
 
 
 async def rename_list(
