@@ -100,14 +100,7 @@ class Deleted(Model):
 
 
 def _paged(page: Page[T]) -> Paged[T]:
-    return Paged[T](
-        items=page.items,
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-        has_more=page.has_more,
-        next_offset=page.next_offset,
-    )
+    return Paged[T](**dict(page), next_offset=page.next_offset)
 
 
 def error_text(exc: ContactListsError) -> str:
@@ -145,10 +138,6 @@ def idempotency_key(body: dict[str, Any]) -> str:
     return "mcp-" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _request(ctx: Context) -> object | None:
-    return ctx.request_context.request
-
-
 class ContactListsMCP(MCPServer[Any]):
     """The MCP server; `resources/list` names every list of the caller's account."""
 
@@ -157,10 +146,10 @@ class ContactListsMCP(MCPServer[Any]):
         self.source = source
 
     @asynccontextmanager
-    async def api(self, request: object | None) -> AsyncIterator[AsyncClient]:
+    async def api(self, ctx: Context) -> AsyncIterator[AsyncClient]:
         """A client for this call; an API error becomes a tool error the agent reads."""
         try:
-            async with self.source(request) as client:
+            async with self.source(ctx.request_context.request) as client:
                 yield client
         except ContactListsError as exc:
             raise ToolError(error_text(exc)) from exc
@@ -203,8 +192,9 @@ def build_server(source: ClientSource) -> ContactListsMCP:
             "Run a LinkedIn Sales Navigator lead search for people at the given companies and "
             "store the leads as a new contact list (up to 125 leads, 5 pages of 25; takes "
             "seconds to a minute). At least one of jobTitles, keywords or countries is required. "
-            "Cost, on an account with limited credits and a live key: 1 credit per page of 25 "
-            "leads (an empty search is free), and 5 available credits are needed to start; "
+            "Cost, on an account with limited credits and a live key: the server's credits per "
+            "page (1 by default) for each page of 25 leads, so an empty search is free; the "
+            "cost of 5 pages must be available to start; "
             "test keys and unlimited accounts are never charged. Calling again with identical "
             "arguments within 24 hours returns the same list without a new search or charge; "
             "change the name to take a new snapshot. Returns the list (read its leads with "
@@ -243,7 +233,7 @@ def build_server(source: ClientSource) -> ContactListsMCP:
             "keywords": keywords or None,
             "countries": countries or [],
         }
-        async with server.api(_request(ctx)) as client:
+        async with server.api(ctx) as client:
             return await client.lists.create(
                 name=name,
                 company_linkedin_urls=companyLinkedInUrls,
@@ -267,7 +257,7 @@ def build_server(source: ClientSource) -> ContactListsMCP:
         limit: Annotated[int, Field(ge=1, le=100, description="Lists per page, 1-100.")] = 20,
         offset: Offset = 0,
     ) -> Paged[ContactList]:
-        async with server.api(_request(ctx)) as client:
+        async with server.api(ctx) as client:
             return _paged(await client.lists.page(limit=limit, offset=offset))
 
     @server.tool(
@@ -277,7 +267,7 @@ def build_server(source: ClientSource) -> ContactListsMCP:
         annotations=read_only,
     )
     async def get(ctx: Context, listId: ListId) -> ContactList:
-        async with server.api(_request(ctx)) as client:
+        async with server.api(ctx) as client:
             return await client.lists.get(listId)
 
     @server.tool(
@@ -296,7 +286,7 @@ def build_server(source: ClientSource) -> ContactListsMCP:
         limit: Annotated[int, Field(ge=1, le=100, description="Contacts per page, 1-100.")] = 25,
         offset: Offset = 0,
     ) -> Paged[Contact]:
-        async with server.api(_request(ctx)) as client:
+        async with server.api(ctx) as client:
             return _paged(await client.contacts.page(listId, limit=limit, offset=offset))
 
     @server.tool(
@@ -309,7 +299,7 @@ def build_server(source: ClientSource) -> ContactListsMCP:
         annotations=ToolAnnotations(idempotent_hint=True, open_world_hint=False),
     )
     async def update(ctx: Context, listId: ListId, name: ListName) -> ContactList:
-        async with server.api(_request(ctx)) as client:
+        async with server.api(ctx) as client:
             return await client.lists.rename(listId, name)
 
     @server.tool(
@@ -322,7 +312,7 @@ def build_server(source: ClientSource) -> ContactListsMCP:
         annotations=ToolAnnotations(destructive_hint=True, open_world_hint=False),
     )
     async def delete(ctx: Context, listId: ListId) -> Deleted:
-        async with server.api(_request(ctx)) as client:
+        async with server.api(ctx) as client:
             await client.lists.delete(listId)
         return Deleted(id=listId, deleted=True)
 
@@ -336,7 +326,7 @@ def build_server(source: ClientSource) -> ContactListsMCP:
         annotations=read_only,
     )
     async def credits_get(ctx: Context) -> Credits:
-        async with server.api(_request(ctx)) as client:
+        async with server.api(ctx) as client:
             return await client.credits.get()
 
     @server.tool(
@@ -350,7 +340,7 @@ def build_server(source: ClientSource) -> ContactListsMCP:
         annotations=read_only,
     )
     async def connection_get(ctx: Context) -> Connection:
-        async with server.api(_request(ctx)) as client:
+        async with server.api(ctx) as client:
             return await client.connection.get()
 
     @server.resource(
@@ -362,7 +352,7 @@ def build_server(source: ClientSource) -> ContactListsMCP:
     )
     async def list_resource(list_id: str, ctx: Context) -> str:
         try:
-            async with server.source(_request(ctx)) as client:
+            async with server.source(ctx.request_context.request) as client:
                 found = await client.lists.get(list_id)
                 first = await client.contacts.page(list_id, limit=25, offset=0)
         except NotFoundError as exc:
