@@ -21,10 +21,11 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, TextContent, TextResourceContents
 
+from contactlists.client import Client as SyncClient
 from contactlists.db import Database
 from tests.api.helpers import company
 from tests.conftest import _in_thread, account_maker, sqlite_copy
-from tests.live_server import server_env, serving
+from tests.live_server import free_port, server_env, serving
 
 TOOLS = {
     "contact_lists-create",
@@ -213,6 +214,13 @@ class TestStdio:
         assert "field filters.companyLinkedInUrls[0]" in text
         assert "limit" in out_of_range
 
+    async def test_an_unreachable_api_is_a_tool_error(self, server: Keys, tmp_path: Path) -> None:
+        nowhere = server._replace(base=f"http://127.0.0.1:{free_port()}")
+        async with stdio(nowhere, server.test, tmp_path) as client:
+            text = await fail(client, "credits-get")
+        assert "errorCode: CONNECTION_FAILED" in text
+        assert "errorAction: RETRY_LATER" in text
+
     def test_refuses_to_start_without_a_key(self, server: Keys, tmp_path: Path) -> None:
         result = subprocess.run(
             [sys.executable, "-m", "contactlists", "mcp"],
@@ -268,6 +276,13 @@ class TestHttpMount:
         assert response.headers["www-authenticate"] == "Bearer"
         error = response.json()["error"]
         assert (error["errorCode"], error["errorAction"]) == (error_code, "CHECK_API_KEY")
+
+
+def test_the_blocking_client_reads_the_connection(server: Keys) -> None:
+    with SyncClient(server.base, server.limited) as api:
+        connection = api.connection.get()
+    assert (connection.provider, connection.state) == ("sandbox", "active")
+    assert connection.cookie_names == []
 
 
 async def test_the_mount_is_absent_unless_enabled(client: httpx.AsyncClient) -> None:
