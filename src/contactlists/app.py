@@ -189,6 +189,10 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         install_docs(app, app.openapi_url or "/openapi.json")
     for router in routers:
         app.include_router(router)
+    if settings.mcp:  # the agent tools over Streamable HTTP; imports the MCP SDK
+        from contactlists.mcp.http import mount_mcp
+
+        mount_mcp(app)
     app.state.api_routes = [route for router in routers for route in router.routes]
     install_exception_handlers(app, debug=settings.debug, postgresql=not settings.is_sqlite)
     if settings.metrics_token is not None:

@@ -31,6 +31,7 @@ from contactlists.connections import service as connections
 from contactlists.credits import service as credits
 from contactlists.db import AnyRow, Database, DatabaseNotMigrated
 from contactlists.idempotency import service as idempotency
+from contactlists.mcp.command import mcp_command
 from contactlists.settings import ConfigurationError, Settings, get_settings
 
 if TYPE_CHECKING:
@@ -79,6 +80,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(connect_app, name="connect")
 connections_app = typer.Typer(help="Accounts' Sales Navigator connections.", no_args_is_help=True)
 app.add_typer(connections_app, name="connections")
+# The agent tools over stdio; the MCP SDK is imported only when the command runs.
+app.command("mcp")(mcp_command)
 
 AccountOption = Annotated[str, typer.Option("--account", help="Account id or name.")]
 

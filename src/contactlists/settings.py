@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     page_cache_mb: int = Field(default=64, ge=0)
     page_cache_entries: int = Field(default=10_000, ge=0)
     credits_per_page: int = Field(default=1, ge=0)
+    mcp: bool = False  # serve the MCP tools at /mcp (contactlists.mcp.http)
     # Rate-limit budgets in the `limits` notation (`600/minute`, `10 per second`).
     rate_limit: str = "600/minute"
     create_rate_limit: str = "20/minute"
