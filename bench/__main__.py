@@ -45,7 +45,7 @@ READ_ROUNDS = 3
 Server = tuple[list[str], dict[str, str]]
 NO_PAGE_CACHE = {"CONTACTLISTS_PAGE_CACHE_MB": "0"}
 PARTS = ("reads", "creates", "flatness", "memory")
-SECRET = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+SECRET = "TRrSvWqwunktZRLk9RzxgNJw3xWndwcF9mtaGFWXLQuwOpPB"
 POSTGRES_ADMIN = os.environ.get(
     "CONTACTLISTS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )

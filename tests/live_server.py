@@ -115,7 +115,7 @@ def server_env(workdir: Path, database_url: str | None = None) -> dict[str, str]
     return {
         **os.environ,
         "CONTACTLISTS_ENV": "production",
-        "CONTACTLISTS_SECRET_KEY": "a-production-grade-secret-key-0123456789abcdef",
+        "CONTACTLISTS_SECRET_KEY": "b8emEx6CEEaRVG9-Dh0puRKDTpNnfIhRyTlAKUHMSiW2eRgx",
         "CONTACTLISTS_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{workdir / 'e2e.db'}",
         "CONTACTLISTS_PORT": str(free_port()),
     }

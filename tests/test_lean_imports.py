@@ -23,6 +23,7 @@ HEAVY = (
     "curl_cffi",
     "faker",
     "httpx",
+    "mcp",
     "rich",
 )
 
@@ -78,6 +79,9 @@ async def main():
         from contactlists.core.migrate import alembic_config
         alembic_config(sys.argv[1])
         step("migrate")
+
+        create_app(settings.model_copy(update={"mcp": True}))
+        step("mcp mount")
     print(json.dumps(steps))
 
 
@@ -105,6 +109,7 @@ def test_heavy_modules_load_only_when_needed(migrated_template: Path, tmp_path: 
         "redis limits": "coredis",
         "postgresql app": "asyncpg",
         "migrate": "alembic",
+        "mcp mount": "mcp",
     }
     for name, module in needed.items():
         assert module in steps[name], (name, steps[name])

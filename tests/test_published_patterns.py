@@ -9,21 +9,28 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from typing import Annotated, Any
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from contactlists.connections.schemas import ConnectionPut
-from contactlists.core.textfields import SPACES, Trimmed
+from contactlists.core.textfields import INVISIBLE, SPACES, Trimmed
 from contactlists.idempotency.service import KEY_PATTERN, parse_key
 from contactlists.lists.schemas import COMPANY_URL_PATTERN, ListFilters
 
 SAMPLES = 20_000
-TEXT_ALPHABET = [*SPACES, "\x00", "\x1c", "\x7f", "\x80", "\u180e", "\ufeff", "a", "é", "😀"]
+TEXT_ALPHABET = [*SPACES, *INVISIBLE, "\x00", "\x1c", "\x7f", "\x80", "\U000e0020", "a", "é", "😀"]
 URL_PIECES = ["linkedin.com/company/", "a", "-", "%41", "%20", "%C3%A9", "%E0%A0", "%ED%A0%80",
               "%F0%9F%98%80", "%ff", "é", " ", "/", "?x", "\x85", "%2e", "%5F"]  # fmt: skip
 KEY_ALPHABET = ['"', "a", "~", "!", " ", "\t", "é"]
+
+
+def test_invisible_is_every_format_character_of_the_bmp() -> None:
+    assert set(INVISIBLE) == {
+        chr(code) for code in range(0x10000) if unicodedata.category(chr(code)) == "Cf"
+    }
 
 
 def _agree(pattern: str, accepts: Any, strings: list[str]) -> None:

@@ -47,6 +47,8 @@ async def test_no_secret_anywhere(
     log = tmp_path / "server.log"
     settings = {
         "CONTACTLISTS_LOG_LEVEL": "debug",
+        # Debug mode is refused in production; it is where secrets could leak most.
+        "CONTACTLISTS_ENV": "development",
         "CONTACTLISTS_DEBUG": "true",
         "CONTACTLISTS_LINKEDIN_BASE_URL": fake_linkedin.base_url,
         "CONTACTLISTS_LINKEDIN_PAGE_DELAY_MS": "0",

@@ -21,6 +21,8 @@ from contactlists.core.migrate import ensure_migrated
 from contactlists.core.readstore import ReadStore, open_read_store
 from contactlists.core.settings import Settings, get_settings
 from contactlists.credits.router import router as credits_router
+from contactlists.deadlines import BodyDeadline
+from contactlists.docs import install_docs
 from contactlists.lists.page_cache import PageCache
 from contactlists.lists.router import router as lists_router
 from contactlists.providers.linkedin import LinkedInHttp
@@ -75,7 +77,9 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             app.state.shielded = shielded
             app.state.http = http
             app.state.reads = reads = await open_read_store(settings)
-            app.state.page_cache = PageCache(settings.page_cache_mb * 1024 * 1024)
+            app.state.page_cache = PageCache(
+                settings.page_cache_mb * 1024 * 1024, settings.page_cache_entries
+            )
             yield
         finally:
             # Creates still running (a SIGTERM's graceful shutdown cancels what
@@ -92,6 +96,12 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         description=API_DESCRIPTION,
         lifespan=lifespan,
         debug=False,
+        # A slash redirect would build an absolute URL from the Host header; an
+        # unknown path, trailing slash or not, is the 404 envelope.
+        redirect_slashes=False,
+        # Served from package data by `docs.install_docs` (or not at all), never a CDN.
+        docs_url=None,
+        redoc_url=None,
         # The contract: no Content-Type means JSON (explicit non-JSON is a 415).
         strict_content_type=False,
         # Observability is Prometheus and JSON access lines (README "Operations");
@@ -100,8 +110,14 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     routers = (lists_router, credits_router, connections_router, health_router)
+    if settings.docs:
+        install_docs(app, app.openapi_url or "/openapi.json")
     for router in routers:
         app.include_router(router)
+    if settings.mcp:  # the agent tools over Streamable HTTP; imports the MCP SDK
+        from contactlists.mcp.http import mount_mcp
+
+        mount_mcp(app)
     app.state.api_routes = [route for router in routers for route in router.routes]
     install_exception_handlers(app, debug=settings.debug, postgresql=not settings.is_sqlite)
     if settings.metrics_token is not None:
@@ -113,6 +129,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     # The framework's own routes (the docs) are registered before the routers.
     served = [route for route in app.routes if isinstance(route, Route)] + app.state.api_routes
     app.add_middleware(HotRoutes, routes=served, handlers=app.exception_handlers)
+    app.add_middleware(BodyDeadline, timeout_s=settings.body_timeout_s)
     app.add_middleware(RequestContextMiddleware, debug=settings.debug, plain_paths=plain_paths)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app

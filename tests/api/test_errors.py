@@ -41,6 +41,27 @@ BAD_CREATE_BODIES: list[tuple[str, Any, str, str]] = [
         "name",
     ),
     (
+        "invisible name",
+        {
+            "name": "\u200b\u200e\u2066\ufeff \u202e",
+            "filters": _with_filters(jobTitles=["x"])["filters"],
+        },
+        "INVALID_FIELD",
+        "name",
+    ),
+    (
+        "invisible job title",
+        {"name": "n", "filters": _with_filters(jobTitles=["\u200d\u200c"])["filters"]},
+        "INVALID_FIELD",
+        "filters.jobTitles[0]",
+    ),
+    (
+        "invisible keywords are no filter",
+        {"name": "n", "filters": _with_filters(keywords="\u200b\u00ad")["filters"]},
+        "MISSING_FILTER",
+        "filters",
+    ),
+    (
         "name too long",
         {"name": "x" * 201, "filters": _with_filters(jobTitles=["x"])["filters"]},
         "INVALID_FIELD",
@@ -453,6 +474,7 @@ class TestRename:
         ("body", "error_code", "field"),
         [
             ({"name": ""}, "INVALID_FIELD", "name"),
+            ({"name": "\u200b\u2067\u2069"}, "INVALID_FIELD", "name"),
             ({"name": "x" * 201}, "INVALID_FIELD", "name"),
             ({}, "INVALID_FIELD", "name"),
             ({"name": "ok", "filters": {}}, "UNKNOWN_FIELD", "filters"),

@@ -37,7 +37,7 @@ CSV_HEADER = [
     "headline",
     "linkedInProfileUrl",
 ]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 DISPOSITION = re.compile(
     r'attachment; filename="(?P<plain>[ -~]*)"; '
     r"filename\*=UTF-8''(?P<encoded>[A-Za-z0-9!#$&+.^_`|~%-]+)"
@@ -117,7 +117,9 @@ class TestCsv:
         assert contacts == [{k: v if v != "" else None for k, v in c.items()} for c in pages]
         assert response.content.endswith(b"\r\n")
 
-    @pytest.mark.parametrize("title", ["=SUM(A1)", "+1 555 0100", "-10", "@cmd"])
+    @pytest.mark.parametrize(
+        "title", ["=SUM(A1)", "+1 555 0100", "-10", "@cmd", "＝SUM(A1)", "＋1", "－10", "＠cmd"]
+    )
     async def test_formula_cells_start_with_an_apostrophe(
         self, client: httpx.AsyncClient, acct: AccountKeys, title: str
     ) -> None:
@@ -170,6 +172,9 @@ class TestFilename:
             ('Sales "EU" / Q1', "csv", "Sales _EU_ _ Q1.csv", "Sales _EU_ _ Q1.csv"),
             ("日本のエンジニア", "csv", "contact-list-{id}.csv", "日本のエンジニア.csv"),
             ("!!! ???", "csv", "contact-list-{id}.csv", "contact-list-{id}.csv"),
+            # A right-to-left override would show `Invoice\u202excs.exe` as `Invoiceexe.scv`.
+            ("Invoice\u202excs.exe", "csv", "Invoicexcs.exe.csv", "Invoicexcs.exe.csv"),
+            ("a\u200bb\u2066c\u2069\ufeffd", "csv", "abcd.csv", "abcd.csv"),
         ],
     )
     async def test_from_the_list_name_with_an_ascii_fallback(

@@ -13,6 +13,7 @@ from contactlists.accounts import service as accounts
 from contactlists.core.db import Database
 from contactlists.core.models import ContactList
 from contactlists.lists import repository
+from contactlists.lists.page_cache import ENTRY_OVERHEAD, PageCache
 from tests.api.helpers import assert_error, create_body
 from tests.conftest import AccountKeys, MakeAccount
 
@@ -126,3 +127,30 @@ class TestDeleteDuringARead:
             assert page.status_code == 200
             body = page.json()
             assert (len(body["items"]), body["total"]) == (count, 30), offset
+
+    async def test_pages_past_the_end_are_not_cached(
+        self, client: httpx.AsyncClient, acct: AccountKeys, app: FastAPI
+    ) -> None:
+        url = f"{LISTS}/{(await _list(client, acct.live))['id']}/contacts"
+        cached = len(app.state.page_cache)
+        for offset in range(30, 530):
+            page = await client.get(url, params={"limit": 1, "offset": offset}, headers=acct.live)
+            assert page.json()["items"] == []
+        assert len(app.state.page_cache) == cached
+
+
+class TestBounds:
+    def test_entries_are_bounded_as_well_as_bytes(self) -> None:
+        cache = PageCache(max_bytes=1 << 30, max_entries=3)
+        for offset in range(10):
+            cache.put(("cl_x", 1, offset), b"{}")
+        assert len(cache) == 3
+        assert cache.get(("cl_x", 1, 9)) is not None
+        assert cache.get(("cl_x", 1, 6)) is None
+
+    def test_each_entry_is_charged_its_measured_overhead(self) -> None:
+        cache = PageCache(max_bytes=10 * (ENTRY_OVERHEAD + 2), max_entries=1000)
+        for offset in range(100):
+            cache.put(("cl_x", 1, offset), b"{}")
+        assert len(cache) == 10
+        assert cache.resident_bytes == 10 * (ENTRY_OVERHEAD + 2)

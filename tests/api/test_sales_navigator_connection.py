@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import httpx
@@ -204,13 +205,20 @@ class TestPut:
         client: httpx.AsyncClient,
         acct: AccountKeys,
         fake_linkedin: FakeLinkedIn,
-        settings: Settings,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
+        caplog.set_level(logging.WARNING, "contactlists.connections")
         fake_linkedin.fail("500", path=ME)
         response = await client.put(INTEGRATION, json=LINKEDIN_PUT, headers=acct.live)
         error = assert_error(response, 502, "UPSTREAM_ERROR")
-        assert "verification" in error["message"]
+        # The message says what failed: no search ran.
+        assert error["message"] == (
+            "The call to the upstream failed in verification: LinkedIn answered 500."
+        )
         assert fake_linkedin.identity_calls == 1  # one attempt, no retries
+        # The log names the failure's class and LinkedIn's status, never a cookie.
+        assert "verification: LinkedIn answered 500 (_Transient)" in caplog.text
+        assert LI_AT not in caplog.text
 
     async def test_cookie_values_are_taken_as_browsers_show_them(
         self, client: httpx.AsyncClient, acct: AccountKeys, fake_linkedin: FakeLinkedIn

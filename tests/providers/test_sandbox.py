@@ -1,12 +1,15 @@
+import gc
 import os
 import re
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections import Counter
 
 import pytest
 
+from contactlists.providers import sandbox
 from contactlists.providers.base import (
     Lead,
     LeadPage,
@@ -420,3 +423,22 @@ class TestMagicCompanies:
         assert len(result.leads) == 40
         assert len({lead.profile_id for lead in result.leads}) == 40
         assert result.pages_fetched == 2
+
+
+async def test_memory_is_bounded_by_bytes_not_companies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """300 companies (about 30 MB of generated people were kept) stay under a 4 MiB bound."""
+    bound = 4 * 1024 * 1024
+    monkeypatch.setattr(sandbox._CACHE, "max_bytes", bound)
+    provider = SandboxProvider()
+    for i in range(0, 200, 10):  # every locale's Faker, loaded once for good
+        await provider.fetch_page(query(*(f"warm-up-{j}" for j in range(i, i + 10))), 0, 25)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(0, 300, 10):
+            await provider.fetch_page(query(*(f"flood-{j}" for j in range(i, i + 10))), 0, 25)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown <= bound + 2 * 1024 * 1024, f"{grown / 2**20:.0f} MiB kept"

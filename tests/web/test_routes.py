@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from contactlists.app import create_app
-from contactlists.core.settings import Settings
+from contactlists.core.settings import Environment, Settings
 from contactlists.lists import repository
 from contactlists.web.routes import ContractRoute, NotDirect, direct
 
@@ -22,7 +22,9 @@ DIRECT_ROUTES = {
 
 
 def _settings() -> Settings:
-    return Settings(database_url="sqlite+aiosqlite:///unused.db", secret_key="s" * 48)
+    return Settings(
+        env=Environment.TEST, database_url="sqlite+aiosqlite:///unused.db", secret_key="s" * 48
+    )
 
 
 def test_the_direct_routes_are_exactly_these() -> None:

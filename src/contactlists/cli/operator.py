@@ -38,6 +38,7 @@ from contactlists.core.settings import (
 )
 from contactlists.credits import service as credits
 from contactlists.idempotency import service as idempotency
+from contactlists.mcp.command import mcp_command
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -85,6 +86,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(connect_app, name="connect")
 connections_app = typer.Typer(help="Accounts' Sales Navigator connections.", no_args_is_help=True)
 app.add_typer(connections_app, name="connections")
+# The agent tools over stdio; the MCP SDK is imported only when the command runs.
+app.command("mcp")(mcp_command)
 
 AccountOption = Annotated[str, typer.Option("--account", help="Account id or name.")]
 
@@ -516,6 +519,7 @@ def serve(
     from contactlists.core.logging_setup import logging_config
     from contactlists.core.metrics import multiprocess_directory
     from contactlists.core.migrate import ensure_migrated
+    from contactlists.server_protocol import GuardedHttpToolsProtocol
 
     settings = _settings()
     if workers > 1 and not settings.redis_url:
@@ -537,7 +541,9 @@ def serve(
             port=port or settings.port,
             workers=workers,
             loop="uvloop",
-            http="httptools",
+            # httptools with a header deadline and a connection cap (server_protocol.py).
+            http=GuardedHttpToolsProtocol,
+            timeout_keep_alive=settings.keep_alive_s,
             log_level=settings.log_level.lower(),
             log_config=logging_config(settings),
             # Ours (contactlists.access) names the route and account; one line per request.

@@ -40,7 +40,15 @@ from contactlists.client.errors import (
     UpstreamError,
     ValidationError,
 )
-from contactlists.client.models import Contact, ContactList, Credits, ListFilters, Page
+from contactlists.client.models import (
+    Connection,
+    Contact,
+    ContactList,
+    Credits,
+    ListFilters,
+    Member,
+    Page,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -51,6 +59,7 @@ __all__ = [
     "AuthorizationError",
     "Client",
     "ConflictError",
+    "Connection",
     "ConnectionFailed",
     "Contact",
     "ContactList",
@@ -62,6 +71,7 @@ __all__ = [
     "InsufficientCreditsError",
     "InternalServerError",
     "ListFilters",
+    "Member",
     "NotFoundError",
     "Page",
     "PreconditionError",

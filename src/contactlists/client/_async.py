@@ -13,7 +13,7 @@ from tenacity import AsyncRetrying
 
 from contactlists.client import _core as core
 from contactlists.client._core import CreateListParams, ExportFormat, Operation, RetryPolicy
-from contactlists.client.models import Contact, ContactList, Credits, Page
+from contactlists.client.models import Connection, Contact, ContactList, Credits, Page
 
 T = TypeVar("T")
 
@@ -41,6 +41,7 @@ class AsyncClient:
         self.lists = AsyncLists(self)
         self.contacts = AsyncContacts(self)
         self.credits = AsyncCreditsApi(self)
+        self.connection = AsyncConnectionApi(self)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -147,3 +148,12 @@ class AsyncCreditsApi:
 
     async def get(self) -> Credits:
         return await self._client._call(core.get_credits())
+
+
+class AsyncConnectionApi:
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def get(self) -> Connection:
+        """The account's Sales Navigator connection: provider, state, member."""
+        return await self._client._call(core.get_connection())

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from tenacity import RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from contactlists.client.errors import ApiError, ConnectionFailed, error_from_response
-from contactlists.client.models import Contact, ContactList, Credits, Page
+from contactlists.client.models import Connection, Contact, ContactList, Credits, Page
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -194,6 +194,10 @@ def list_contacts(list_id: str, limit: int, offset: int) -> Operation[Page[Conta
 
 def get_credits() -> Operation[Credits]:
     return Operation("GET", "/v1/credits", _model(Credits))
+
+
+def get_connection() -> Operation[Connection]:
+    return Operation("GET", "/v1/integrations/sales-navigator", _model(Connection))
 
 
 def export_list(list_id: str, fmt: ExportFormat) -> Operation[None]:

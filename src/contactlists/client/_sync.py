@@ -13,7 +13,7 @@ from tenacity import Retrying
 
 from contactlists.client import _core as core
 from contactlists.client._core import CreateListParams, ExportFormat, Operation, RetryPolicy
-from contactlists.client.models import Contact, ContactList, Credits, Page
+from contactlists.client.models import Connection, Contact, ContactList, Credits, Page
 
 T = TypeVar("T")
 
@@ -41,6 +41,7 @@ class Client:
         self.lists = Lists(self)
         self.contacts = Contacts(self)
         self.credits = CreditsApi(self)
+        self.connection = ConnectionApi(self)
 
     def close(self) -> None:
         self._http.close()
@@ -145,3 +146,12 @@ class CreditsApi:
 
     def get(self) -> Credits:
         return self._client._call(core.get_credits())
+
+
+class ConnectionApi:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def get(self) -> Connection:
+        """The account's Sales Navigator connection: provider, state, member."""
+        return self._client._call(core.get_connection())

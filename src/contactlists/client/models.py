@@ -73,3 +73,20 @@ class Page(Model, Generic[T]):
 class Credits(Model):
     remaining_credits: int | None
     unlimited: bool = False
+
+
+class Member(Model):
+    name: str | None = None
+    public_identifier: str | None = None
+
+
+class Connection(Model):
+    """The account's Sales Navigator connection (never a secret)."""
+
+    provider: str | None
+    state: str
+    connected_at: datetime | None = None
+    last_verified_at: datetime | None = None
+    last_error: str | None = None
+    cookie_names: list[str] = Field(default_factory=list)
+    member: Member | None = None

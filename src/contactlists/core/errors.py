@@ -151,6 +151,15 @@ class PayloadTooLarge(ApiError):
     description = "The body is over 1 MiB."
 
 
+class RequestTimeout(ApiError):
+    status = 408
+    type = "REQUEST"
+    code = "REQUEST_TIMEOUT"
+    error_code = "REQUEST_TIMEOUT"
+    error_action = "RETRY_LATER"
+    description = "The body did not arrive in time."
+
+
 class UnsupportedMediaType(ApiError):
     status = 415
     type = "REQUEST"

@@ -13,11 +13,11 @@ from limits import parse as parse_rate_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from contactlists.secret_strength import MIN_SECRET_BITS, estimated_bits
+
 VAR_DIR = Path("var")
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{VAR_DIR / 'contactlists.db'}"
 SECRET_KEY_FILE = VAR_DIR / "secret_key"
-# A placeholder someone may copy from the docs; never accepted in production.
-INSECURE_SECRET_KEYS = frozenset({"", "changeme", "change-me", "secret", "development"})
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -54,10 +54,14 @@ class Settings(BaseSettings):
     # /metrics exists only when this is set, and answers only with it as the bearer token.
     metrics_token: SecretStr | None = Field(default=None, min_length=16)
     debug: bool = False
+    # /docs and /redoc (assets served from package data); off: neither exists.
+    docs: bool = True
     search_timeout_s: float = Field(default=90.0, gt=0)
     sandbox_latency_ms: int = Field(default=0, ge=0)
     page_cache_mb: int = Field(default=64, ge=0)
+    page_cache_entries: int = Field(default=10_000, ge=0)
     credits_per_page: int = Field(default=1, ge=0)
+    mcp: bool = False  # serve the MCP tools at /mcp (contactlists.mcp.http)
     # Rate-limit budgets in the `limits` notation (`600/minute`, `10 per second`).
     rate_limit: str = "600/minute"
     create_rate_limit: str = "20/minute"
@@ -85,6 +89,14 @@ class Settings(BaseSettings):
         default="com.linkedin.sales.deco.desktop.searchv2.LeadSearchResult-14",
         pattern=r"^[A-Za-z0-9_.-]{1,200}$",
     )
+    # Slow clients (server_protocol.py, deadlines.py): from a connection's first
+    # byte (or its last response) to the end of the request's headers; from
+    # there to the end of its body; idle between keep-alive requests.
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    body_timeout_s: float = Field(default=30.0, gt=0)
+    keep_alive_s: int = Field(default=5, ge=1)
+    # Open connections per worker (held within the open-file limit, less 64).
+    max_connections: int = Field(default=1000, ge=1)
 
     @field_validator(
         "rate_limit", "create_rate_limit", "connect_rate_limit", "unauthenticated_rate_limit"
@@ -112,14 +124,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> Settings:
         key = self.secret_key.get_secret_value()
-        if self.env is Environment.PRODUCTION and (
-            key.strip().lower() in INSECURE_SECRET_KEYS or len(key) < 32
-        ):
-            raise ConfigurationError(
-                "CONTACTLISTS_SECRET_KEY must be set to a random value of at least 32 "
-                "characters in production (e.g. `python -c 'import secrets; "
-                "print(secrets.token_urlsafe(48))'`)."
-            )
+        if self.env is Environment.PRODUCTION:
+            _refuse_unsafe_production(self.debug, key)
         if not key and self.env is Environment.DEVELOPMENT and SECRET_KEY_FILE.exists():
             # Only read: `ensure_development_secret` is the step that writes it.
             self.secret_key = SecretStr(SECRET_KEY_FILE.read_text().strip())
@@ -138,6 +144,22 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _refuse_unsafe_production(debug: bool, key: str) -> None:
+    if debug:
+        raise ConfigurationError(
+            "CONTACTLISTS_DEBUG=true is refused in production: it puts exception text "
+            "into error bodies. Unset it, or set CONTACTLISTS_ENV=development."
+        )
+    bits = estimated_bits(key)
+    if bits < MIN_SECRET_BITS:
+        raise ConfigurationError(
+            f"CONTACTLISTS_SECRET_KEY must carry at least {MIN_SECRET_BITS} bits in production "
+            f"(this one is estimated at {bits:.0f}: no placeholder, repetition or short "
+            "alphabet); generate one with `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'`."
+        )
 
 
 def ensure_development_secret() -> str:

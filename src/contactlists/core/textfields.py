@@ -1,6 +1,8 @@
 """Trimmed text fields whose published schema says exactly what validation accepts.
 
-Names, titles, keywords and cookies are trimmed before their length is counted
+Names, titles, keywords and cookies are trimmed — of white space and of the
+invisible format characters (bidi controls, zero-width spaces and joiners, the
+BOM), so a name of only those is blank — before their length is counted
 (the contract), so `minLength`/`maxLength` on the raw string would be wrong both
 ways: `"  a  "` is valid though 5 long, and `"   "` is not though 3 long. Such a
 field therefore publishes one pattern instead — white space, the trimmed value,
@@ -40,30 +42,42 @@ def _character_class(chars: str) -> str:
     )
 
 
+# Unicode's format characters (category Cf) of the Basic Multilingual Plane,
+# as Python 3.11's Unicode 14 lists them (a test holds the two equal): they
+# show nothing, so an edge made of them is trimmed like white space.
+INVISIBLE = (
+    "\xad\u0600\u0601\u0602\u0603\u0604\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064"
+    + "".join(map(chr, range(0x2066, 0x2070)))
+    + "\ufeff\ufff9\ufffa\ufffb"
+)
+TRIMMED = SPACES + INVISIBLE
 SPACE_CLASS = _character_class(SPACES)
+TRIMMED_CLASS = _character_class(TRIMMED)
 # C0 controls and DEL: never meaningful in text, and NUL cannot be stored in PostgreSQL.
 CONTROL_CLASS = "\\u0000-\\u001f\\u007f"
 NO_CONTROLS = f"^[^{CONTROL_CLASS}]*$"
 
 
 def trim(value: Any) -> Any:
-    return value.strip(SPACES) if isinstance(value, str) else value
+    return value.strip(TRIMMED) if isinstance(value, str) else value
 
 
 def trimmed_pattern(core: str) -> str:
-    """Any amount of white space around a value matching `core`, anchored."""
-    return f"^[{SPACE_CLASS}]*(?:{core})[{SPACE_CLASS}]*$"
+    """Any amount of white space or invisible characters around a value matching `core`."""
+    return f"^[{TRIMMED_CLASS}]*(?:{core})[{TRIMMED_CLASS}]*$"
 
 
 def visible_text(max_length: int) -> str:
-    """1 to `max_length` characters without controls, neither end white space."""
-    edge = f"[^{SPACE_CLASS}{CONTROL_CLASS}]"
+    """1 to `max_length` characters without controls, neither end white space or invisible."""
+    edge = f"[^{TRIMMED_CLASS}{CONTROL_CLASS}]"
     return f"{edge}(?:[^{CONTROL_CLASS}]{{0,{max_length - 2}}}{edge})?"
 
 
 @dataclass(frozen=True, slots=True)
 class Trimmed:
-    """`Annotated[str, Trimmed(200)]`: trimmed of `SPACES`, then 1-200 characters
+    """`Annotated[str, Trimmed(200)]`: trimmed of `TRIMMED`, then 1-200 characters
     (Unicode code points, `min_length=0` allows empty), no control characters."""
 
     max_length: int
@@ -89,5 +103,8 @@ class Trimmed:
         return {
             "type": "string",
             "pattern": trimmed_pattern(core),
-            "description": f"Trimmed of white space, then {length} characters, no controls.",
+            "description": (
+                f"Trimmed of white space and invisible format characters, then {length} "
+                "characters, no controls."
+            ),
         }

@@ -34,8 +34,9 @@ EXPORT_BATCH = 100
 # pandas and `encoding="utf-8-sig"` skip it.
 UTF8_BOM = "\ufeff"
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP's
-# CSV injection list); a leading apostrophe makes it text.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# CSV injection list, and the full-width forms some spreadsheets fold to them);
+# a leading apostrophe makes it text.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _NOT_IN_FILENAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 _NOT_IN_ASCII_FALLBACK = re.compile(r"[^A-Za-z0-9._() -]+")
 # RFC 8187 attr-char, less the ALPHA / DIGIT that quote() always keeps.
@@ -106,7 +107,10 @@ def content_disposition(name: str, list_id: str, fmt: ExportFormat) -> str:
     same way when nothing ASCII is left.
     """
     fallback = f"contact-list-{list_id}"
-    unicode_stem = _NOT_IN_FILENAMES.sub("_", name).strip(" ._")
+    # Bidi controls and zero-width characters (format, Cf) could make a name
+    # display as another, `exe.csv` as `vsc.exe`: they never reach a filename.
+    visible = "".join(char for char in name if unicodedata.category(char) != "Cf")
+    unicode_stem = _NOT_IN_FILENAMES.sub("_", visible).strip(" ._")
     if not _has_alphanumeric(unicode_stem):
         unicode_stem = fallback
     ascii_stem = unicodedata.normalize("NFKD", unicode_stem).encode("ascii", "ignore").decode()

@@ -24,7 +24,7 @@ from pydantic.alias_generators import to_snake
 from pydantic_core import PydanticCustomError
 
 from contactlists.core.schemas import InputModel, WireModel
-from contactlists.core.textfields import SPACE_CLASS, Trimmed
+from contactlists.core.textfields import TRIMMED_CLASS, Trimmed
 from contactlists.lists.columns import CONTACT_COLUMNS
 from contactlists.providers.countries import SUPPORTED_COUNTRY_CODES, supported_countries
 
@@ -36,6 +36,7 @@ MISSING_FILTER_MESSAGE = "At least one filter (jobTitles, keywords, or countries
 # A vanity name's character: a letter, digit or `_.&-`, literally or
 # percent-encoded; or any other character, literally or as the percent-encoded
 # bytes of its UTF-8 (a valid sequence: every such name decodes).
+MAX_VANITY = 150
 _HEX = "[0-9A-Fa-f]"
 _CONTINUATION = f"%[89ABab]{_HEX}"
 _VANITY_CHAR = (
@@ -49,7 +50,7 @@ _VANITY_CHAR = (
 )
 COMPANY_URL_PATTERN = (
     r"^(?:[Hh][Tt][Tt][Pp][Ss]?://)?(?:[A-Za-z]{2,3}\.)?[Ll][Ii][Nn][Kk][Ee][Dd][Ii][Nn]\.[Cc][Oo][Mm]"
-    rf"/(?:company/({_VANITY_CHAR}{{1,150}})|sales/company/([0-9]{{1,20}}))"
+    rf"/(?:company/({_VANITY_CHAR}{{1,{MAX_VANITY}}})|sales/company/([0-9]{{1,20}}))"
     r"(?:[/?#][^\x00-\x1f\x7f]*)?$"
 )
 _COMPANY_URL_RE = re.compile(COMPANY_URL_PATTERN)
@@ -63,9 +64,14 @@ def normalize_company_url(raw: str) -> str:
     match = _COMPANY_URL_RE.fullmatch(raw)
     if match and match.group(1) is not None:
         # The pattern admits only escapes of valid UTF-8, so this cannot fail.
-        return (
-            f"https://www.linkedin.com/company/{unquote(match.group(1), errors='strict').lower()}"
-        )
+        vanity = unquote(match.group(1), errors="strict").lower()
+        # Checked as stored: lower-casing can grow a name ("İ" is two code points).
+        if len(vanity) > MAX_VANITY:
+            raise PydanticCustomError(
+                "invalid_company_url",
+                f"the company's name is over {MAX_VANITY} characters once lower-cased",
+            )
+        return f"https://www.linkedin.com/company/{vanity}"
     if match:
         return f"https://www.linkedin.com/sales/company/{match.group(2)}"
     raise PydanticCustomError(
@@ -109,12 +115,12 @@ CountryCode = Annotated[
 
 
 # MISSING_FILTER in the schema: a non-empty `jobTitles` or `countries`, or
-# `keywords` with something besides white space.
+# `keywords` with something besides white space and invisible characters.
 _A_FILTER_IS_REQUIRED: list[JsonValue] = [
     {"required": ["jobTitles"], "properties": {"jobTitles": {"type": "array", "minItems": 1}}},
     {
         "required": ["keywords"],
-        "properties": {"keywords": {"type": "string", "pattern": f"[^{SPACE_CLASS}]"}},
+        "properties": {"keywords": {"type": "string", "pattern": f"[^{TRIMMED_CLASS}]"}},
     },
     {"required": ["countries"], "properties": {"countries": {"type": "array", "minItems": 1}}},
 ]

@@ -19,7 +19,7 @@ from contactlists.core.ids import may_name_a_row
 from contactlists.core.readstore import ReadStore, Row
 from contactlists.lists import repository
 from contactlists.lists.columns import item_out, list_out, list_value
-from contactlists.lists.page_cache import CachedPage, PageCache
+from contactlists.lists.page_cache import CachedPage, PageCache, etag_of
 from contactlists.web.pagination import PageParams, page_body
 
 
@@ -88,7 +88,12 @@ async def page_contacts(
     items = await repository.read_items(reads, ref.list_id, page.limit, page.offset)
     if len(items) != max(0, min(page.limit, total - page.offset)):
         raise _not_found(ref.list_id)
-    return cache.put(key, orjson.dumps(page_body([item_out(item) for item in items], total, page)))
+    body = orjson.dumps(page_body([item_out(item) for item in items], total, page))
+    if not items:
+        # Past the end (or an empty list): cheap to answer again, and caching
+        # it would let 2^31 offsets each take a place in the cache.
+        return CachedPage(body, etag_of(body))
+    return cache.put(key, body)
 
 
 async def rename_list(

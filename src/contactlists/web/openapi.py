@@ -12,14 +12,16 @@ from contactlists.core.errors import (
     InternalError,
     NotAcceptable,
     RateLimited,
+    RequestTimeout,
     ServiceUnavailable,
     Unauthenticated,
     error_responses,
 )
 
-# Every authenticated operation can answer these, whatever its own errors are.
+# Every authenticated operation can answer these, whatever its own errors are
+# (a request of any method may send a body, and be too slow sending it).
 _COMMON_ERRORS = error_responses(
-    Unauthenticated, NotAcceptable, RateLimited, InternalError, ServiceUnavailable
+    Unauthenticated, NotAcceptable, RequestTimeout, RateLimited, InternalError, ServiceUnavailable
 )
 
 # OpenAPI links: where a list's id comes from in each list operation's success,

@@ -44,19 +44,32 @@ def _parse(params: list[tuple[str, str]], name: str, default: int, low: int, hig
     return int(values[0])
 
 
+# The longest query string whose parse is kept: every valid page query fits
+# (`limit=100&offset=2147483647` is 27), so the cache holds at most 4,096 × ~0.2 kB
+# whatever clients send; a longer one (junk parameters) is parsed each time.
+_CACHED_QUERY_MAX = 64
+
+
 def page_params(request: Request, default_limit: int) -> PageParams:
-    return _page_of(request.scope["query_string"], default_limit)
+    query_string: bytes = request.scope["query_string"]
+    if len(query_string) > _CACHED_QUERY_MAX:
+        return _parse_page(query_string, default_limit)
+    return _page_of(query_string, default_limit)
 
 
-@lru_cache(maxsize=4096)
-def _page_of(query_string: bytes, default_limit: int) -> PageParams:
-    """Parsed as Starlette parses a query string; clients page with a few
-    repeated strings, so the parse is kept (an invalid one raises each time)."""
+def _parse_page(query_string: bytes, default_limit: int) -> PageParams:
+    """Parsed as Starlette parses a query string."""
     params = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     return PageParams(
         limit=_parse(params, "limit", default_limit, 1, 100),
         offset=_parse(params, "offset", 0, 0, MAX_OFFSET),
     )
+
+
+# Clients page with a few repeated strings: a kept parse costs 0.1 µs against
+# 4.8 µs parsing (measured), about 5% of a cached contacts page. An invalid
+# string raises each time and is not kept.
+_page_of = lru_cache(maxsize=4096)(_parse_page)
 
 
 def page_openapi(default_limit: int, what: str) -> dict[str, Any]:
