@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from contactlists.core.secret_strength import estimated_bits
 from contactlists.core.settings import (
     ConfigurationError,
     Environment,
     Settings,
     ensure_development_secret,
 )
-from contactlists.secret_strength import estimated_bits
 
 # secrets.token_urlsafe(36): about 250 bits by the estimate.
 STRONG = "hV1mC0n9Qe7xZ2pK-R4tYw8bN3sL6dJf_GqA5uE0iOcT9rWy"

@@ -21,12 +21,12 @@ from contactlists.core.migrate import ensure_migrated
 from contactlists.core.readstore import ReadStore, open_read_store
 from contactlists.core.settings import Settings, get_settings
 from contactlists.credits.router import router as credits_router
-from contactlists.deadlines import BodyDeadline
-from contactlists.docs import install_docs
 from contactlists.lists.page_cache import PageCache
 from contactlists.lists.router import router as lists_router
 from contactlists.providers.linkedin import LinkedInHttp
+from contactlists.web.deadlines import BodyDeadline
 from contactlists.web.deps import DatabaseDep, json_response
+from contactlists.web.docs import install_docs
 from contactlists.web.exception_handlers import install_exception_handlers
 from contactlists.web.hot_routes import HotRoutes
 from contactlists.web.middleware import RequestContextMiddleware

@@ -519,7 +519,7 @@ def serve(
     from contactlists.core.logging_setup import logging_config
     from contactlists.core.metrics import multiprocess_directory
     from contactlists.core.migrate import ensure_migrated
-    from contactlists.server_protocol import GuardedHttpToolsProtocol
+    from contactlists.web.server_protocol import GuardedHttpToolsProtocol
 
     settings = _settings()
     if workers > 1 and not settings.redis_url:

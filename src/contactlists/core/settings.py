@@ -13,7 +13,7 @@ from limits import parse as parse_rate_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from contactlists.secret_strength import MIN_SECRET_BITS, estimated_bits
+from contactlists.core.secret_strength import MIN_SECRET_BITS, estimated_bits
 
 VAR_DIR = Path("var")
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{VAR_DIR / 'contactlists.db'}"
