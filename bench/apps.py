@@ -38,7 +38,7 @@ _LIST_SQL = (
 )
 _ITEMS_SQL = (
     "SELECT id, list_id, base_contact_id, first_name, last_name, full_name, role, company_name, "
-    "location, seniority, profile_id, headline, linkedin_profile_url, created_at "
+    "location, seniority, sales_navigator_lead, headline, linkedin_profile_url, created_at "
     "FROM contact_list_items WHERE list_id = {0} AND position >= {1} AND position < {2} "
     "ORDER BY position"
 )

@@ -86,7 +86,7 @@ def _people(lists: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[
                 "list_id": lst["id"],
                 "position": position,
                 "base_contact_id": base["id"],
-                "profile_id": profile_id,
+                "sales_navigator_lead": f"{profile_id},NAME_SEARCH,abcd",
                 "role": "Senior Software Engineer",
                 "seniority": SENIORITIES[position % len(SENIORITIES)],
                 "linkedin_profile_url": base["public_profile_url"],

@@ -128,8 +128,9 @@ class TestCreate:
         assert first["location"] == "San Francisco, California, United States"
         assert first["seniority"] == ["MANAGER"]
         profile_id = f"ACwAA{STRIPE_ID}x0001"
+        # The link Sales Navigator builds, from the three parts of the entityUrn.
         assert first["linkedInSalesNavigatorProfileUrl"] == (
-            f"https://www.linkedin.com/sales/lead/{profile_id}"
+            f"https://www.linkedin.com/sales/lead/{profile_id},NAME_SEARCH,tok{profile_id[-6:]}"
         )
         assert first["linkedInProfileUrl"] == f"https://www.linkedin.com/in/{profile_id}"
         async with database.transaction() as conn:

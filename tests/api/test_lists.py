@@ -112,7 +112,7 @@ class TestCreate:
             profiles = (
                 (
                     await conn.execute(
-                        sa.select(ContactListItem.profile_id).where(
+                        sa.select(ContactListItem.base_contact_id).where(
                             ContactListItem.list_id == created["id"]
                         )
                     )
@@ -158,7 +158,7 @@ class TestContacts:
         assert item["listId"] == created["id"]
         assert item["createdAt"] == created["createdAt"]
         assert re.fullmatch(
-            r"https://www\.linkedin\.com/sales/lead/ACwAA[\w-]+",
+            r"https://www\.linkedin\.com/sales/lead/ACwAA[\w-]+,NAME_SEARCH,[\w-]{4}",
             item["linkedInSalesNavigatorProfileUrl"],
         )
         assert isinstance(item["seniority"], list)

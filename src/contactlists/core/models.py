@@ -152,7 +152,8 @@ class ContactListItem(Base):
     list_id: Mapped[str] = mapped_column(sa.ForeignKey("contact_lists.id", ondelete="CASCADE"))
     position: Mapped[int]
     base_contact_id: Mapped[str] = mapped_column(sa.ForeignKey("base_contacts.id"), index=True)
-    profile_id: Mapped[str] = mapped_column(sa.String(128))
+    # `<profileId>,<authType>,<authToken>`, or the profile id alone (lists.columns).
+    sales_navigator_lead: Mapped[str] = mapped_column(sa.String(512))
     first_name: Mapped[str | None] = mapped_column(sa.Text)
     last_name: Mapped[str | None] = mapped_column(sa.Text)
     full_name: Mapped[str | None] = mapped_column(sa.Text)

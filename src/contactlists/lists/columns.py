@@ -16,10 +16,12 @@ parsed (SQLAlchemy), as raw text (SQLite's driver) or as an `orjson.Fragment`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Literal
+from urllib.parse import quote
 
 import orjson
 
@@ -28,6 +30,7 @@ from contactlists.providers.base import Lead
 from contactlists.providers.seniority import SENIORITY_LEVELS, lead_seniority
 
 SALES_LEAD_URL = "https://www.linkedin.com/sales/lead/"
+_THREE_PART_URN = re.compile(r"urn:li:fs_salesProfile:\(([^,()]+),([^,()]+),([^,()]+)\)")
 # The wire type of `seniority`'s items: one of the levels, for the OpenAPI document.
 Seniority: Any = Literal[SENIORITY_LEVELS]
 
@@ -37,8 +40,18 @@ def json_value(value: Any) -> Any:
     return orjson.Fragment(value) if isinstance(value, str) else value
 
 
-def sales_lead_url(profile_id: str) -> str:
-    return SALES_LEAD_URL + profile_id
+def sales_lead_url(lead_path: str) -> str:
+    return SALES_LEAD_URL + lead_path
+
+
+def sales_navigator_lead(lead: Lead) -> str:
+    """The path of the lead's link as Sales Navigator builds it: the three parts of
+    `urn:li:fs_salesProfile:(<profileId>,<authType>,<authToken>)`, each escaped,
+    or the profile id alone when the urn has not got them."""
+    match = _THREE_PART_URN.fullmatch(lead.profile_urn or "")
+    if match is None:
+        return lead.profile_id
+    return ",".join(quote(part, safe="") for part in match.groups())
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +97,11 @@ CONTACT_COLUMNS = (
         lambda lead: lead_seniority(lead.title, lead.seniority_ids),
     ),
     Column(
-        "profile_id",
+        "sales_navigator_lead",
         "linkedInSalesNavigatorProfileUrl",
         str,
         sales_lead_url,
-        attrgetter("profile_id"),
+        sales_navigator_lead,
     ),
     Column("headline", "headline", from_lead=attrgetter("headline"), additive=True),
     Column(

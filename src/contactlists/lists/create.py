@@ -207,8 +207,8 @@ async def _store(ctx: CreateContext, result: SearchResult) -> dict[str, Any]:
     async with ctx.database.transaction(write=True) as conn:
         await repository.insert_list(conn, list_values)
         ids = await repository.upsert_base_contacts(conn, people)
-        for item in items:
-            item["base_contact_id"] = ids[item["profile_id"]]
+        for item, lead in zip(items, result.leads, strict=True):
+            item["base_contact_id"] = ids[lead.profile_id]
         await repository.insert_items(conn, items)
         if ctx.reservation is not None:
             cost = result.pages_with_leads * ctx.settings.credits_per_page
