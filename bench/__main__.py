@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import os
 import secrets
+import shlex
 import socket
 import statistics
 import subprocess
@@ -90,7 +91,7 @@ def serving(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, int]
     port = _free_port()
     process = subprocess.Popen(
         [*command, "--port", str(port)],
-        env={**os.environ, **env},
+        env={**os.environ, **SHARED_ENV, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -113,31 +114,29 @@ def serving(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, int]
         process.wait(timeout=30)
 
 
+# What every server of the bench shares: the launcher (`bench/serve.py`, the
+# options of `contactlists serve`) and the logging. A test holds the commands
+# to differ in the application alone (tests/test_bench_conditions.py).
+SERVE = [sys.executable, "-m", "bench.serve"]
+SHARED_ENV = {
+    "CONTACTLISTS_ENV": "production",
+    "CONTACTLISTS_SECRET_KEY": SECRET,
+    "CONTACTLISTS_LOG_LEVEL": "warning",
+}
+
+
 def app_command() -> list[str]:
-    return [sys.executable, "-m", "contactlists", "serve"]
+    return [*SERVE, "contactlists.app:create_app", "--factory"]
 
 
 def baseline_command(app: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--log-level",
-        "info",
-    ]
+    return [*SERVE, app]
 
 
 def app_env(database_url: str, **extra: str) -> dict[str, str]:
     return {
-        "CONTACTLISTS_ENV": "production",
-        "CONTACTLISTS_SECRET_KEY": SECRET,
+        **SHARED_ENV,
         "CONTACTLISTS_DATABASE_URL": database_url,
-        "CONTACTLISTS_LOG_LEVEL": "warning",
         # The load is one account: measure reads, not the limiter's 429s.
         "CONTACTLISTS_RATE_LIMIT": "100000000/minute",
         "CONTACTLISTS_CREATE_RATE_LIMIT": "100000/minute",
@@ -449,6 +448,15 @@ def main() -> None:
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
         f"load: wrk -t1 -c32 {args.seconds:g}s per figure"
     )
+    shared = " ".join(f"{k}={v}" for k, v in SHARED_ENV.items() if k != "CONTACTLISTS_SECRET_KEY")
+    bench.say(f"every server: {shared} <command> --port P")
+    for name, command in (
+        ("app", app_command()),
+        ("static", baseline_command("bench.apps:static_app")),
+        ("reference", baseline_command("bench.apps:reference_app")),
+        ("floor", baseline_command("bench.floor:floor_app")),
+    ):
+        bench.say(f"  {name}: {shlex.join(command)}")
     bench.say(
         "| measurement | app req/s | static req/s | reference req/s | app ÷ static | app ÷ reference | errors |"
     )

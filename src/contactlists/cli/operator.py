@@ -12,7 +12,6 @@ client of the API) when it is invoked.
 from __future__ import annotations
 
 import asyncio
-import math
 import shlex
 import signal
 import sys
@@ -46,8 +45,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 DEMO_ACCOUNT = "demo"
-# Beyond the longest a create can run, for its write and its response.
-SHUTDOWN_GRACE_S = 30
 LISTS_COMMAND = "lists"
 
 
@@ -516,10 +513,9 @@ def serve(
     """Serve the API (the database must be migrated)."""
     import uvicorn
 
-    from contactlists.core.logging_setup import logging_config
     from contactlists.core.metrics import multiprocess_directory
     from contactlists.core.migrate import ensure_migrated
-    from contactlists.web.server_protocol import GuardedHttpToolsProtocol
+    from contactlists.web.server import uvicorn_options
 
     settings = _settings()
     if workers > 1 and not settings.redis_url:
@@ -528,8 +524,6 @@ def serve(
             "would keep rate limits of its own, multiplying every budget by the workers."
         )
     _run(lambda db: ensure_migrated(db, settings.database_url))
-    # On SIGTERM, requests in flight get as long as the longest create can take.
-    grace_s = settings.search_lock_wait_s + settings.search_timeout_s + SHUTDOWN_GRACE_S
     # uvicorn raises the SIGTERM it shut down for again once it is done, which
     # would end the process as killed; a finished graceful shutdown exits 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
@@ -540,17 +534,7 @@ def serve(
             host=host or settings.host,
             port=port or settings.port,
             workers=workers,
-            loop="uvloop",
-            # httptools with a header deadline and a connection cap (server_protocol.py).
-            http=GuardedHttpToolsProtocol,
-            timeout_keep_alive=settings.keep_alive_s,
-            log_level=settings.log_level.lower(),
-            log_config=logging_config(settings),
-            # Ours (contactlists.access) names the route and account; one line per request.
-            access_log=False,
-            timeout_graceful_shutdown=math.ceil(grace_s),
-            proxy_headers=False,
-            server_header=False,
+            **uvicorn_options(settings),
         )
 
 
