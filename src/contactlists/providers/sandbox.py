@@ -38,7 +38,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import accumulate, chain, zip_longest
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -57,7 +57,8 @@ from contactlists.providers.base import (
     UpstreamTimeout,
 )
 from contactlists.providers.countries import supported_countries
-from contactlists.providers.sandbox_titles import draw_title, pick
+from contactlists.providers.sandbox_titles import draw_role, pick
+from contactlists.providers.seniority import seniority_from_title
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -125,6 +126,7 @@ class SandboxPerson:
     first_name: str
     last_name: str | None
     title: str
+    department: str  # Sales Navigator's FUNCTION name
     headline: str
     company_name: str
     country_code: str
@@ -295,8 +297,23 @@ def _matches(person: SandboxPerson, query: LeadQuery) -> bool:
     title = person.title.lower()
     if query.job_titles and not any(_title_matches(title, wanted) for wanted in query.job_titles):
         return False
+    if query.departments and person.department not in query.departments:
+        return False
+    if query.seniority_levels and not set(query.seniority_levels) & _seniority(person.title):
+        return False
+    for wanted, name in (
+        (query.first_name, person.first_name),
+        (query.last_name, person.last_name),
+    ):
+        if wanted and wanted.casefold() != (name or "").casefold():
+            return False
     haystack = f"{title}\n{person.headline}\n{person.company_name}".lower()
     return all(keyword in haystack for keyword in (query.keywords or "").lower().split())
+
+
+@lru_cache(maxsize=4096)
+def _seniority(title: str) -> frozenset[str]:
+    return frozenset(seniority_from_title(title))
 
 
 def _title_matches(title: str, wanted: str) -> bool:
@@ -334,7 +351,7 @@ def _person(
     pool = _pool(_LOCALES.get(country, _FALLBACK_LOCALE))
     first = rng.choice(pool.first_names)
     last = None if rng.random() < _MISSING_SHARE else rng.choice(pool.last_names)
-    title = draw_title(rng)
+    title, department = draw_role(rng)
     if overrides and overrides.title:
         title = overrides.title
     headline = rng.choice(("{} at {}", "{} @ {}", "{} | {}")).format(title, company)
@@ -349,6 +366,7 @@ def _person(
         first_name=first,
         last_name=last,
         title=title,
+        department=department,
         headline=headline,
         company_name=company,
         country_code=country,
