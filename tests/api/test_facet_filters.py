@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import httpx
 import pytest
 
 from contactlists.core.settings import Settings
 from contactlists.providers.base import LeadQuery
+from contactlists.providers.facets import (
+    DEPARTMENT_IDS,
+    SENIORITY_FACET_IDS,
+    any_case_pattern,
+    canonical_department,
+    canonical_seniority,
+)
 from contactlists.providers.linkedin_query import build_query
 from contactlists.providers.sandbox import company_population
 from tests.api.helpers import assert_error, company, create_body
@@ -161,3 +171,17 @@ async def test_the_fake_sales_navigator_honours_them(
         {"id": "8", "text": "Engineering", "selectionType": "INCLUDED"}
     ]
     assert sent.filter_values("SENIORITY_LEVEL") == [{"id": "300", "selectionType": "INCLUDED"}]
+
+
+@pytest.mark.parametrize(
+    ("names", "canonical"),
+    [(DEPARTMENT_IDS, canonical_department), (SENIORITY_FACET_IDS, canonical_seniority)],
+)
+def test_the_published_patterns_accept_what_validation_accepts(
+    names: dict[str, object], canonical: Callable[[str], str | None]
+) -> None:
+    pattern = re.compile(any_case_pattern(names))
+    samples = [v for name in names for v in (name, name.lower(), name.upper(), f" {name}")]
+    samples += ["Engineering Ops", "", "ſales", "ſenior", "vp\n", "Human  Resources"]
+    for sample in samples:
+        assert bool(pattern.fullmatch(sample)) == (canonical(sample) is not None), sample

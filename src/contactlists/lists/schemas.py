@@ -32,6 +32,7 @@ from contactlists.providers.countries import SUPPORTED_COUNTRY_CODES, supported_
 from contactlists.providers.facets import (
     DEPARTMENT_IDS,
     SENIORITY_FACET_IDS,
+    any_case_pattern,
     canonical_department,
     canonical_seniority,
 )
@@ -139,12 +140,12 @@ CountryCode = Annotated[
 
 Department = Annotated[
     str,
-    Field(json_schema_extra={"examples": list(DEPARTMENT_IDS)}),
+    Field(json_schema_extra={"pattern": any_case_pattern(DEPARTMENT_IDS)}),
     AfterValidator(_one_of("departments", canonical_department)),
 ]
 SeniorityLevel = Annotated[
     str,
-    Field(json_schema_extra={"examples": list(SENIORITY_FACET_IDS)}),
+    Field(json_schema_extra={"pattern": any_case_pattern(SENIORITY_FACET_IDS)}),
     AfterValidator(_one_of("seniorityLevels", canonical_seniority)),
 ]
 

@@ -7,6 +7,8 @@ in the spelling below; seniority levels are the contract's enum.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from contactlists.providers.seniority import SENIORITY_LEVELS
 
 DEPARTMENT_IDS: dict[str, int] = {
@@ -38,12 +40,22 @@ assert tuple(SENIORITY_FACET_IDS) == SENIORITY_LEVELS  # noqa: S101 - one table,
 
 def canonical_department(raw: str) -> str | None:
     """The stored spelling of a function's name, or None for anything else."""
-    return _DEPARTMENTS_BY_FOLDED.get(raw.strip().casefold())
+    # ASCII only, as the published pattern: "ſ" (long s) case-folds to "s".
+    return _DEPARTMENTS_BY_FOLDED.get(raw.casefold()) if raw.isascii() else None
 
 
 def canonical_seniority(raw: str) -> str | None:
-    value = raw.strip().upper()
+    value = raw.upper()
     return value if raw.isascii() and value in SENIORITY_FACET_IDS else None
+
+
+def any_case_pattern(names: Iterable[str]) -> str:
+    """A published pattern matching exactly `names`, ASCII letters in any case."""
+
+    def letters(name: str) -> str:
+        return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in name)
+
+    return "^(?:{})$".format("|".join(letters(name) for name in names))
 
 
 def seniority_facet_ids(levels: tuple[str, ...]) -> list[int]:
