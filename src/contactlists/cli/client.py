@@ -56,6 +56,19 @@ ApiKey = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the API's JSON instead.")]
+# The search filters' options, as the original's CLI names them.
+Companies = Annotated[
+    list[str] | None,
+    typer.Option("--company-linkedin", help="A company's LinkedIn page URL (repeatable)."),
+]
+Titles = Annotated[
+    list[str] | None, typer.Option("--title", help="A job title to match (repeatable).")
+]
+Keywords = Annotated[str | None, typer.Option("--keyword", help="Keywords every lead must match.")]
+Countries = Annotated[
+    list[str] | None,
+    typer.Option("--country", help="An ISO 3166-1 alpha-2 country code (repeatable)."),
+]
 
 
 class Format(enum.StrEnum):
@@ -142,16 +155,9 @@ def create(
         list[str],
         typer.Option("--company-linkedin", help="A company's LinkedIn page URL (repeatable)."),
     ],
-    title: Annotated[
-        list[str] | None, typer.Option("--title", help="A job title to match (repeatable).")
-    ] = None,
-    keyword: Annotated[
-        str | None, typer.Option("--keyword", help="Keywords every lead must match.")
-    ] = None,
-    country: Annotated[
-        list[str] | None,
-        typer.Option("--country", help="An ISO 3166-1 alpha-2 country code (repeatable)."),
-    ] = None,
+    title: Titles = None,
+    keyword: Keywords = None,
+    country: Countries = None,
     idempotency_key: Annotated[
         str | None,
         typer.Option("--idempotency-key", help="Reuse to make a retried create safe."),
@@ -275,18 +281,10 @@ def export(
 
 @contacts_app.command("search")
 def search(
-    company_linkedin: Annotated[
-        list[str] | None,
-        typer.Option("--company-linkedin", help="A company's LinkedIn page URL (repeatable)."),
-    ] = None,
-    title: Annotated[
-        list[str] | None, typer.Option("--title", help="A job title to match (repeatable).")
-    ] = None,
-    keyword: Annotated[str | None, typer.Option("--keyword", help="Keywords to match.")] = None,
-    country: Annotated[
-        list[str] | None,
-        typer.Option("--country", help="An ISO 3166-1 alpha-2 country code (repeatable)."),
-    ] = None,
+    company_linkedin: Companies = None,
+    title: Titles = None,
+    keyword: Keywords = None,
+    country: Countries = None,
     department: Annotated[
         list[str] | None,
         typer.Option("--department", help="A Sales Navigator function (repeatable)."),

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationInfo, create_model, field_validator, model_validator
-from pydantic.alias_generators import to_snake
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from contactlists.core.schemas import WireModel
 from contactlists.core.textfields import Trimmed
 from contactlists.lists.columns import PREVIEW_COLUMNS
-from contactlists.lists.schemas import SearchFilters
+from contactlists.lists.schemas import SearchFilters, columns_model
 from contactlists.providers.base import PAGE_SIZE
 
 MISSING_FILTER_MESSAGE = "At least one search filter is required"
@@ -58,14 +57,7 @@ class ContactSearch(SearchFilters):
 
 
 # A previewed contact, generated from the columns a lead fills (`columns.PREVIEW_COLUMNS`).
-ContactPreviewOut: Any = create_model(  # generated, so a type only at run time
-    "ContactPreviewOut",
-    __base__=WireModel,
-    **{  # type: ignore[call-overload]
-        to_snake(column.wire): (column.annotation, Field(alias=column.wire))
-        for column in PREVIEW_COLUMNS
-    },
-)
+ContactPreviewOut: Any = columns_model("ContactPreviewOut", PREVIEW_COLUMNS)
 
 
 class ContactSearchPage(WireModel):

@@ -9,7 +9,7 @@ so the OpenAPI document is as precise as the validation.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
@@ -26,7 +26,7 @@ from pydantic_core import PydanticCustomError
 
 from contactlists.core.schemas import InputModel, WireModel
 from contactlists.core.textfields import TRIMMED_CLASS, Trimmed
-from contactlists.lists.columns import CONTACT_COLUMNS
+from contactlists.lists.columns import CONTACT_COLUMNS, Column
 from contactlists.providers.base import LeadQuery
 from contactlists.providers.countries import SUPPORTED_COUNTRY_CODES, supported_countries
 from contactlists.providers.facets import (
@@ -250,15 +250,20 @@ class ContactListOut(WireModel):
     updated_at: str = Field(examples=["2026-03-03T12:00:00Z"])
 
 
+def columns_model(name: str, columns: Sequence[Column]) -> Any:
+    """A wire model generated from columns, so a type only at run time."""
+    return create_model(
+        name,
+        __base__=WireModel,
+        **{  # type: ignore[call-overload]
+            to_snake(column.wire): (column.annotation, Field(alias=column.wire))
+            for column in columns
+        },
+    )
+
+
 # The contact on the wire, generated from its columns (`columns.CONTACT_COLUMNS`).
-ContactOut: Any = create_model(  # generated, so a type only at run time
-    "ContactOut",
-    __base__=WireModel,
-    **{  # type: ignore[call-overload]
-        to_snake(column.wire): (column.annotation, Field(alias=column.wire))
-        for column in CONTACT_COLUMNS
-    },
-)
+ContactOut: Any = columns_model("ContactOut", CONTACT_COLUMNS)
 
 
 class ListPage(WireModel):
