@@ -165,3 +165,49 @@ async def test_async_client(server: LiveServer, tmp_path: Path) -> None:
         await api.lists.delete(created.id)
         with pytest.raises(NotFoundError):
             await api.lists.get(created.id)
+
+
+def test_search_previews_a_page(api: Client) -> None:
+    page = api.contacts.search(
+        company_linkedin_urls=[company("sandbox-exact-60")],
+        job_titles=["Engineer"],
+        departments=[],
+        limit=10,
+        offset=5,
+    )
+    assert (page.total, page.limit, page.offset, page.has_more) == (60, 10, 5, True)
+    assert page.sales_nav_connected is True
+    assert len(page.items) == 10
+    assert page.items[0].linked_in_sales_navigator_profile_url.startswith(
+        "https://www.linkedin.com/sales/lead/"
+    )
+    with pytest.raises(ValidationError) as missing:
+        api.contacts.search(limit=10)
+    assert missing.value.error_code == "MISSING_FILTER"
+
+
+def test_search_pages_end_at_the_last_page(api: Client) -> None:
+    urls = [company("sandbox-exact-60")]
+    pages = list(api.contacts.search_pages(company_linkedin_urls=urls, page_size=25))
+    assert [(p.offset, len(p.items)) for p in pages] == [(0, 25), (25, 25), (50, 10)]
+
+
+def test_search_pages_stop_at_linkedins_cap(api: Client) -> None:
+    urls = [company(f"sandbox-exact-{500 - i}") for i in range(6)]  # 2,985 people
+    pages = list(api.contacts.search_pages(company_linkedin_urls=urls, offset=2350))
+    assert [(p.offset, p.limit, len(p.items)) for p in pages] == [(2350, 100, 100), (2450, 50, 50)]
+    assert pages[-1].total == 2500
+    assert pages[-1].has_more is False
+
+
+async def test_async_search(server: LiveServer) -> None:
+    async with AsyncClient(server.base, server.test) as client:
+        page = await client.contacts.search(company_linkedin_urls=[company("sandbox-exact-30")])
+        assert (page.total, len(page.items)) == (30, 25)
+        pages = [
+            p
+            async for p in client.contacts.search_pages(
+                company_linkedin_urls=[company("sandbox-exact-30")], page_size=20
+            )
+        ]
+        assert [len(p.items) for p in pages] == [20, 10]

@@ -30,6 +30,10 @@ class Lists(Cli):
     def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
         return super().__call__("lists", *args, ok=ok)
 
+    def search(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        """`contactlists contacts search ...`, in the same environment."""
+        return super().__call__("contacts", "search", *args, ok=ok)
+
 
 @pytest.fixture
 def lists(server: LiveServer, tmp_path: Path) -> Lists:
@@ -145,3 +149,32 @@ def test_missing_key_is_a_clear_error(lists: Lists) -> None:
     del lists.env["CONTACTLISTS_API_KEY"]
     result = lists("list", ok=False)
     assert "CONTACTLISTS_API_KEY" in result.stderr
+
+
+def test_contacts_search_takes_the_originals_flags(lists: Lists, server: LiveServer) -> None:
+    flags = [
+        "--company-linkedin", company("sandbox-exact-60"), "--title", "Engineer",
+        "--keyword", "engineer", "--country", "us", "--department", "engineering",
+        "--seniority", "senior", "--first-name", "", "--last-name", "",
+        "--limit", "10", "--offset", "5",
+    ]  # fmt: skip
+    raw = json.loads(lists.search(*flags, "--json").stdout)
+    assert (raw["limit"], raw["offset"], raw["salesNavConnected"]) == (10, 5, True)
+    with Client(server.base, server.test) as client:
+        page = client.contacts.search(
+            company_linkedin_urls=[company("sandbox-exact-60")],
+            job_titles=["Engineer"],
+            keywords="engineer",
+            countries=["US"],
+            departments=["Engineering"],
+            seniority_levels=["SENIOR"],
+            limit=10,
+            offset=5,
+        )
+    assert raw == page.model_dump(mode="json", by_alias=True)
+    table = lists.search("--company-linkedin", company("sandbox-exact-30")).stdout
+    assert "Showing 1-25 of 30 matches." in table
+    bad = lists.search("--department", "Engineering Ops", ok=False)
+    line = ERROR_LINE.fullmatch(bad.stderr.strip())
+    assert line, bad.stderr
+    assert line["message"] == "validation failed for 'departments': invalid value: Engineering Ops"

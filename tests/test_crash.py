@@ -37,9 +37,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from contactlists.connections.search import ABANDONED_GRACE
 from contactlists.core.db import Database
 from contactlists.core.models import CreditLedgerEntry, IdempotencyRecord
-from contactlists.lists.create import ABANDONED_GRACE
 from tests.api.helpers import create_body
 from tests.conftest import AccountKeys, MakeAccount
 from tests.live_server import free_port, server_env, start_server

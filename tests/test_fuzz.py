@@ -24,7 +24,7 @@ from tests.live_server import server_env, serving
 
 REQUESTS = int(os.environ.get("CONTACTLISTS_FUZZ_REQUESTS", "1000"))
 LONG_RUN = REQUESTS > 1000
-OPERATIONS = 13
+OPERATIONS = 15
 # A run generates about 15 requests per example asked of each operation, all
 # phases together (measured); one that falls short is topped up with another seed.
 EXAMPLES_PER_OPERATION = max(50, REQUESTS // 14)
@@ -46,6 +46,7 @@ async def test_fuzz_finds_nothing(
         **server_env(tmp_path, database_url),
         "CONTACTLISTS_RATE_LIMIT": UNLIMITED,
         "CONTACTLISTS_CREATE_RATE_LIMIT": UNLIMITED,
+        "CONTACTLISTS_SEARCH_RATE_LIMIT": UNLIMITED,
         "CONTACTLISTS_CONNECT_RATE_LIMIT": UNLIMITED,
         "CONTACTLISTS_UNAUTHENTICATED_RATE_LIMIT": UNLIMITED,
         "CONTACTLISTS_LINKEDIN_BASE_URL": linkedin_server.base_url,

@@ -10,7 +10,9 @@ from fastapi.routing import APIRoute
 from starlette.responses import Response
 from starlette.routing import Route
 
+from contactlists.connections.router import connectors_router
 from contactlists.connections.router import router as connections_router
+from contactlists.contacts.router import router as contacts_router
 from contactlists.core.db import Database
 from contactlists.core.errors import (
     ServiceUnavailable,
@@ -109,7 +111,14 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         # every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    routers = (lists_router, credits_router, connections_router, health_router)
+    routers = (
+        lists_router,
+        contacts_router,
+        credits_router,
+        connections_router,
+        connectors_router,
+        health_router,
+    )
     if settings.docs:
         install_docs(app, app.openapi_url or "/openapi.json")
     for router in routers:

@@ -245,9 +245,9 @@ BAD_CREATE_BODIES: list[tuple[str, Any, str, str]] = [
     ("unknown top-level field", {**create_body(), "extra": 1}, "UNKNOWN_FIELD", "extra"),
     (
         "unknown filter field",
-        _with_filters(jobTitles=["x"], departments=["Ops"]),
+        _with_filters(jobTitles=["x"], industries=["Ops"]),
         "UNKNOWN_FIELD",
-        "filters.departments",
+        "filters.industries",
     ),
     (
         "huge integer name",

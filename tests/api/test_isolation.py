@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute
 
 from contactlists.accounts import service as accounts
 from contactlists.core.db import Database
-from tests.api.helpers import assert_error, create_body
+from tests.api.helpers import assert_error, company, create_body
 from tests.conftest import AccountKeys, MakeAccount, Snapshot
 
 LISTS = "/v1/contacts/lists"
@@ -37,6 +37,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "createContactList": create_body("sandbox-exact-3", name="Caller's own list"),
     "renameContactList": {"name": "Hijacked"},
     "putSalesNavigatorConnection": {"provider": "sandbox"},
+    "searchContacts": {"companyLinkedInUrls": [company("sandbox-exact-3")], "limit": 0},
 }
 # Unauthenticated callers: the contract's 401 codes.
 UNAUTHENTICATED = {"revoked": "REVOKED_API_KEY", "none": "MISSING_API_KEY"}
@@ -76,6 +77,19 @@ def _owner_connection(response: httpx.Response, matrix: Matrix) -> None:
     assert response.json()["state"] == "active"
 
 
+def _connector(status: str) -> Check:
+    def check(response: httpx.Response, matrix: Matrix) -> None:
+        assert response.status_code == 200, response.text
+        assert response.json()["connectors"][0]["status"] == status
+
+    return check
+
+
+def _a_search_of_its_own(response: httpx.Response, matrix: Matrix) -> None:
+    assert response.status_code == 200, response.text
+    assert (response.json()["total"], response.json()["salesNavConnected"]) == (3, True)
+
+
 def _a_list_of_its_own(response: httpx.Response, matrix: Matrix) -> None:
     assert response.status_code == 201, response.text
     assert response.json()["id"] != matrix.list_id
@@ -88,7 +102,9 @@ ACCOUNT_OPERATIONS: dict[str, dict[str, Check]] = {
     "listContactLists": {"other": _page_without_owner_list, "test": _page_without_owner_list},
     "getCredits": {"other": _own_credits, "test": _status(200)},
     "getSalesNavigatorConnection": {"other": _own_connection, "test": _owner_connection},
+    "listConnectors": {"other": _connector("disconnected"), "test": _connector("connected")},
     "putSalesNavigatorConnection": {"other": _status(200), "test": _forbidden},
+    "searchContacts": {"other": _a_search_of_its_own, "test": _a_search_of_its_own},
     "createContactList": {"other": _a_list_of_its_own, "test": _a_list_of_its_own},
     "deleteSalesNavigatorConnection": {"other": _status(204), "test": _forbidden},
 }

@@ -18,6 +18,8 @@ OPERATIONS = {
     ("get", "/v1/contacts/lists/{listId}/contacts"): "listContacts",
     ("get", "/v1/contacts/lists/{listId}/export"): "exportContacts",
     ("get", "/v1/credits"): "getCredits",
+    ("post", "/v1/contacts/search"): "searchContacts",
+    ("get", "/v1/connectors"): "listConnectors",
 }
 
 
@@ -74,6 +76,16 @@ async def test_request_schemas_are_as_precise_as_validation(client: httpx.AsyncC
     assert not name_pattern.match("n" * 201)
     assert not name_pattern.match(" \u2003 ")
     assert "anyOf" in filters  # MISSING_FILTER
+    departments = filters["properties"]["departments"]["anyOf"][0]
+    assert departments["maxItems"] == 26
+    search = schemas["ContactSearch"]
+    assert search["additionalProperties"] is False
+    assert (search["properties"]["limit"]["minimum"], search["properties"]["limit"]["maximum"]) == (
+        0,
+        100,
+    )
+    page = schemas["ContactSearchPage"]["properties"]
+    assert {"items", "total", "limit", "offset", "hasMore", "salesNavConnected"} == set(page)
 
 
 async def test_paging_parameters_are_documented(client: httpx.AsyncClient) -> None:

@@ -153,6 +153,7 @@ class Person:
     geo_id: str = US_GEO_ID
     location: str = "San Francisco, California, United States"
     seniority_ids: tuple[int, ...] = ()
+    function_id: int | None = None  # the FUNCTION facet (department)
 
     @property
     def urn(self) -> str:
@@ -271,6 +272,7 @@ class FakeLinkedIn:
         title: str = "Software Engineer",
         geo_id: str = US_GEO_ID,
         seniority_ids: tuple[int, ...] = (),
+        function_id: int | None = None,
     ) -> list[Person]:
         """A company (looked up by `name` unless None) with `size` people."""
         if name is not None:
@@ -285,6 +287,7 @@ class FakeLinkedIn:
                 company_name=f"Company {company_id}",
                 geo_id=geo_id,
                 seniority_ids=seniority_ids,
+                function_id=function_id,
             )
             for i in range(size)
         ]
@@ -513,12 +516,20 @@ def _matches(person: Person, call: SearchCall) -> bool:
     companies = {v["id"].rsplit(":", 1)[-1] for v in call.filter_values("CURRENT_COMPANY")}
     titles = [v["text"].lower() for v in call.filter_values("CURRENT_TITLE")]
     regions = {v["id"] for v in call.filter_values("REGION")}
+    functions = {int(v["id"]) for v in call.filter_values("FUNCTION")}
+    seniorities = {int(v["id"]) for v in call.filter_values("SENIORITY_LEVEL")}
+    first = {v["text"].lower() for v in call.filter_values("FIRST_NAME")}
+    last = {v["text"].lower() for v in call.filter_values("LAST_NAME")}
     words = str(call.query.get("keywords", "")).lower().split()
     text = f"{person.first_name} {person.last_name} {person.title} {person.company_name}".lower()
     return (
-        person.company_id in companies
+        (not companies or person.company_id in companies)
         and (not titles or any(t in person.title.lower() for t in titles))
         and (not regions or person.geo_id in regions)
+        and (not functions or person.function_id in functions)
+        and (not seniorities or bool(seniorities & set(person.seniority_ids)))
+        and (not first or person.first_name.lower() in first)
+        and (not last or person.last_name.lower() in last)
         and all(word in text for word in words)
     )
 

@@ -1,4 +1,5 @@
-"""`contactlists lists ...`: a server's contact lists from a terminal.
+"""`contactlists lists ...` and `contactlists contacts search`: a server's contact
+lists, and search previews, from a terminal.
 
 Unlike the operator commands, these talk HTTP to a running server through
 `contactlists.client`, with an API key, so they work against any deployment.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -25,11 +26,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from contactlists.client import DEFAULT_BASE_URL, Client, ContactList, ContactListsError
+from contactlists.client import (
+    DEFAULT_BASE_URL,
+    Client,
+    Contact,
+    ContactList,
+    ContactListsError,
+    ContactPreview,
+)
 
 lists_app = typer.Typer(
     help="Contact lists on a running server, through the API (needs an API key).",
     no_args_is_help=True,
+)
+contacts_app = typer.Typer(
+    help="Contacts without a list: search previews, through the API.", no_args_is_help=True
 )
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
@@ -45,6 +56,19 @@ ApiKey = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the API's JSON instead.")]
+# The search filters' options, as the original's CLI names them.
+Companies = Annotated[
+    list[str] | None,
+    typer.Option("--company-linkedin", help="A company's LinkedIn page URL (repeatable)."),
+]
+Titles = Annotated[
+    list[str] | None, typer.Option("--title", help="A job title to match (repeatable).")
+]
+Keywords = Annotated[str | None, typer.Option("--keyword", help="Keywords every lead must match.")]
+Countries = Annotated[
+    list[str] | None,
+    typer.Option("--country", help="An ISO 3166-1 alpha-2 country code (repeatable)."),
+]
 
 
 class Format(enum.StrEnum):
@@ -84,6 +108,23 @@ def _print_table(columns: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> N
     console.print(table)
 
 
+def _print_contacts(found: Sequence[Contact | ContactPreview], start: int) -> None:
+    _print_table(
+        ("#", "name", "role", "company", "location", "seniority"),
+        (
+            (
+                str(number),
+                contact.full_name or "—",
+                contact.role or "—",
+                contact.company_name or "—",
+                contact.location or "—",
+                ", ".join(contact.seniority) or "—",
+            )
+            for number, contact in enumerate(found, start=start)
+        ),
+    )
+
+
 def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -114,16 +155,9 @@ def create(
         list[str],
         typer.Option("--company-linkedin", help="A company's LinkedIn page URL (repeatable)."),
     ],
-    title: Annotated[
-        list[str] | None, typer.Option("--title", help="A job title to match (repeatable).")
-    ] = None,
-    keyword: Annotated[
-        str | None, typer.Option("--keyword", help="Keywords every lead must match.")
-    ] = None,
-    country: Annotated[
-        list[str] | None,
-        typer.Option("--country", help="An ISO 3166-1 alpha-2 country code (repeatable)."),
-    ] = None,
+    title: Titles = None,
+    keyword: Keywords = None,
+    country: Countries = None,
     idempotency_key: Annotated[
         str | None,
         typer.Option("--idempotency-key", help="Reuse to make a retried create safe."),
@@ -218,20 +252,7 @@ def contacts(
     if as_json:
         _print_json([_wire(contact) for contact in found])
         return
-    _print_table(
-        ("#", "name", "role", "company", "location", "seniority"),
-        (
-            (
-                str(number),
-                contact.full_name or "—",
-                contact.role or "—",
-                contact.company_name or "—",
-                contact.location or "—",
-                ", ".join(contact.seniority) or "—",
-            )
-            for number, contact in enumerate(found, start=1)
-        ),
-    )
+    _print_contacts(found, start=1)
 
 
 @lists_app.command("export")
@@ -256,3 +277,49 @@ def export(
             )
     console.print(f"Wrote {written} contacts to {output}.", highlight=False, markup=False)
     print(output)
+
+
+@contacts_app.command("search")
+def search(
+    company_linkedin: Companies = None,
+    title: Titles = None,
+    keyword: Keywords = None,
+    country: Countries = None,
+    department: Annotated[
+        list[str] | None,
+        typer.Option("--department", help="A Sales Navigator function (repeatable)."),
+    ] = None,
+    seniority: Annotated[
+        list[str] | None,
+        typer.Option("--seniority", help="A seniority level, e.g. VP (repeatable)."),
+    ] = None,
+    first_name: Annotated[str | None, typer.Option("--first-name")] = None,
+    last_name: Annotated[str | None, typer.Option("--last-name")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="1-100; 0 means 25.")] = 0,
+    offset: Annotated[int, typer.Option("--offset", help="offset + limit <= 2500.")] = 0,
+    as_json: AsJson = False,
+    api_url: ApiUrl = DEFAULT_BASE_URL,
+    api_key: ApiKey = None,
+) -> None:
+    """Preview contacts matching filters, without creating a list (charged per page)."""
+    with _client(api_url, api_key) as client, errors.status("Searching Sales Navigator…"):
+        page = client.contacts.search(
+            company_linkedin_urls=company_linkedin,
+            job_titles=title,
+            keywords=keyword,
+            countries=country,
+            departments=department,
+            seniority_levels=seniority,
+            first_name=first_name,
+            last_name=last_name,
+            limit=limit,
+            offset=offset,
+        )
+    if as_json:
+        _print_json(_wire(page))
+        return
+    if not page.sales_nav_connected:
+        _fail("Sales Navigator is not connected on this account; connect it first.")
+    _print_contacts(page.items, start=page.offset + 1)
+    shown = f"{page.offset + 1}-{page.offset + len(page.items)}" if page.items else "none"
+    console.print(f"Showing {shown} of {page.total} matches.", highlight=False, markup=False)

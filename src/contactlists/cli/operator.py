@@ -45,30 +45,32 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 DEMO_ACCOUNT = "demo"
-LISTS_COMMAND = "lists"
+# The client's command groups (`contactlists.cli.client`), imported when looked up.
+CLIENT_COMMANDS = {"lists": "lists_app", "contacts": "contacts_app"}
 
 
 class _Commands(TyperGroup):
-    """The operator commands, then `lists`, imported only when it is looked up.
+    """The operator commands, then `lists` and `contacts`, imported only when looked up.
 
-    `lists` talks to a server over HTTP (httpx, Rich progress bars): ~6 MiB
+    They talk to a server over HTTP (httpx, Rich progress bars): ~6 MiB
     resident that `serve` would otherwise carry into the server. The `ctx` and
     command types are Any because typer 0.29 vendors Click's under a private name.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # A stand-in under the name, so listings and "Did you mean 'lists'?"
-        # see it; `get_command` answers with the real group.
-        self.commands[LISTS_COMMAND] = TyperCommand(LISTS_COMMAND)
+        # Stand-ins under the names, so listings and "Did you mean 'lists'?"
+        # see them; `get_command` answers with the real group.
+        for name in CLIENT_COMMANDS:
+            self.commands[name] = TyperCommand(name)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name != LISTS_COMMAND:
+        if cmd_name not in CLIENT_COMMANDS:
             return super().get_command(ctx, cmd_name)
-        from contactlists.cli.client import lists_app
+        from contactlists.cli import client
 
-        group = typer.main.get_group(lists_app)
-        group.name = LISTS_COMMAND
+        group = typer.main.get_group(getattr(client, CLIENT_COMMANDS[cmd_name]))
+        group.name = cmd_name
         return group
 
 

@@ -20,6 +20,7 @@ from contactlists.client._core import (
     CreateListParams,
     ExportFormat,
     RetryPolicy,
+    SearchParams,
 )
 from contactlists.client._sync import Client
 from contactlists.client.errors import (
@@ -44,10 +45,12 @@ from contactlists.client.models import (
     Connection,
     Contact,
     ContactList,
+    ContactPreview,
     Credits,
     ListFilters,
     Member,
     Page,
+    SearchPage,
 )
 
 __all__ = [
@@ -64,6 +67,7 @@ __all__ = [
     "Contact",
     "ContactList",
     "ContactListsError",
+    "ContactPreview",
     "CreateListParams",
     "Credits",
     "ExportFormat",
@@ -78,6 +82,8 @@ __all__ = [
     "RateLimitError",
     "RequestError",
     "RetryPolicy",
+    "SearchPage",
+    "SearchParams",
     "UnavailableError",
     "UpstreamError",
     "ValidationError",

@@ -12,8 +12,21 @@ import httpx
 from tenacity import AsyncRetrying
 
 from contactlists.client import _core as core
-from contactlists.client._core import CreateListParams, ExportFormat, Operation, RetryPolicy
-from contactlists.client.models import Connection, Contact, ContactList, Credits, Page
+from contactlists.client._core import (
+    CreateListParams,
+    ExportFormat,
+    Operation,
+    RetryPolicy,
+    SearchParams,
+)
+from contactlists.client.models import (
+    Connection,
+    Contact,
+    ContactList,
+    Credits,
+    Page,
+    SearchPage,
+)
 
 T = TypeVar("T")
 
@@ -140,6 +153,24 @@ class AsyncContacts:
     def iter(self, list_id: str, *, page_size: int = 100) -> AsyncIterator[Contact]:
         """Every contact of a list, in stored order, fetched a page at a time."""
         return self._client._paginate(lambda offset: core.list_contacts(list_id, page_size, offset))
+
+    async def search(
+        self, *, limit: int = 25, offset: int = 0, **filters: Unpack[SearchParams]
+    ) -> SearchPage:
+        """Preview the contacts a search finds, without creating a list (charged per page
+        of 25 it covers on a limited account)."""
+        return await self._client._call(core.search_contacts(filters, limit, offset))
+
+    async def search_pages(
+        self, *, page_size: int = 100, offset: int = 0, **filters: Unpack[SearchParams]
+    ) -> AsyncIterator[SearchPage]:
+        """Every page of a search from `offset`, ending at the last or at LinkedIn's
+        2,500-result cap (each page charged as `search` is)."""
+        window: tuple[int, int] | None = (min(page_size, core.SEARCH_CAP - offset), offset)
+        while window is not None:
+            page = await self._client._call(core.search_contacts(filters, *window))
+            yield page
+            window = core.next_search_window(page, page_size)
 
 
 class AsyncCreditsApi:

@@ -21,7 +21,14 @@ from pydantic import BaseModel
 from tenacity import RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from contactlists.client.errors import ApiError, ConnectionFailed, error_from_response
-from contactlists.client.models import Connection, Contact, ContactList, Credits, Page
+from contactlists.client.models import (
+    Connection,
+    Contact,
+    ContactList,
+    Credits,
+    Page,
+    SearchPage,
+)
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -43,7 +50,22 @@ class CreateListParams(TypedDict, total=False):
     job_titles: NotRequired[Sequence[str] | None]
     keywords: NotRequired[str | None]
     countries: NotRequired[Sequence[str] | None]
+    departments: NotRequired[Sequence[str] | None]
+    seniority_levels: NotRequired[Sequence[str] | None]
     idempotency_key: NotRequired[str | None]
+
+
+class SearchParams(TypedDict, total=False):
+    """Keyword arguments of `contacts.search()`: filters (at least one), then the window."""
+
+    company_linkedin_urls: Sequence[str] | None
+    first_name: str | None
+    last_name: str | None
+    job_titles: Sequence[str] | None
+    keywords: str | None
+    countries: Sequence[str] | None
+    departments: Sequence[str] | None
+    seniority_levels: Sequence[str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,13 +179,7 @@ def list_lists(limit: int, offset: int) -> Operation[Page[ContactList]]:
 
 def create_list(params: CreateListParams) -> Operation[ContactList]:
     """The create request, its `Idempotency-Key` fixed here for every retry."""
-    filters: dict[str, Any] = {"companyLinkedInUrls": _strings(params["company_linkedin_urls"])}
-    if job_titles := _strings(params.get("job_titles")):
-        filters["jobTitles"] = job_titles
-    if keywords := params.get("keywords"):
-        filters["keywords"] = keywords
-    if countries := _strings(params.get("countries")):
-        filters["countries"] = countries
+    filters = _filters(params)
     key = params.get("idempotency_key") or str(uuid.uuid4())
     return Operation(
         "POST",
@@ -172,6 +188,45 @@ def create_list(params: CreateListParams) -> Operation[ContactList]:
         body={"name": params["name"], "filters": filters},
         headers={"Idempotency-Key": key},
     )
+
+
+# Each filter's keyword argument, its wire name, and whether it is a list.
+_FILTERS = (
+    ("company_linkedin_urls", "companyLinkedInUrls", True),
+    ("first_name", "firstName", False),
+    ("last_name", "lastName", False),
+    ("job_titles", "jobTitles", True),
+    ("keywords", "keywords", False),
+    ("countries", "countries", True),
+    ("departments", "departments", True),
+    ("seniority_levels", "seniorityLevels", True),
+)
+# LinkedIn serves no search result past the 2,500th.
+SEARCH_CAP = 2500
+
+
+def _filters(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The wire's filters from the keyword arguments; empty ones left out."""
+    out: dict[str, Any] = {}
+    for name, wire, many in _FILTERS:
+        value = _strings(params.get(name)) if many else params.get(name)
+        if value:
+            out[wire] = value
+    return out
+
+
+def search_contacts(params: SearchParams, limit: int, offset: int) -> Operation[SearchPage]:
+    # Not retried: a search is charged, and a repeat after a lost answer would be too.
+    body = {**_filters(params), "limit": limit, "offset": offset}
+    return Operation("POST", "/v1/contacts/search", _model(SearchPage), body=body, retry=False)
+
+
+def next_search_window(page: SearchPage, page_size: int) -> tuple[int, int] | None:
+    """The next page's (limit, offset), shortened to end at the cap; None after the last."""
+    offset = page.offset + len(page.items)
+    if not page.has_more or not page.items or offset >= SEARCH_CAP:
+        return None
+    return min(page_size, SEARCH_CAP - offset), offset
 
 
 def get_list(list_id: str) -> Operation[ContactList]:

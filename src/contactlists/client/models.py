@@ -28,6 +28,8 @@ class ListFilters(Model):
     job_titles: list[str] | None = None
     keywords: str | None = None
     countries: list[str] | None = None
+    departments: list[str] | None = None
+    seniority_levels: list[str] | None = None
 
 
 class ContactList(Model):
@@ -68,6 +70,25 @@ class Page(Model, Generic[T]):
     def next_offset(self) -> int | None:
         """Where the next page starts, or None on the last page."""
         return self.offset + len(self.items) if self.has_more and self.items else None
+
+
+class ContactPreview(Model):
+    """A contact a search preview found (`contacts.search`); nothing is stored."""
+
+    first_name: str | None
+    last_name: str | None
+    full_name: str | None
+    headline: str | None = None
+    role: str | None
+    company_name: str | None
+    location: str | None
+    seniority: list[str]
+    linked_in_profile_url: str | None = Field(default=None, alias="linkedInProfileUrl")
+    linked_in_sales_navigator_profile_url: str = Field(alias="linkedInSalesNavigatorProfileUrl")
+
+
+class SearchPage(Page[ContactPreview]):
+    sales_nav_connected: bool
 
 
 class Credits(Model):

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from contactlists.connections import service
-from contactlists.connections.schemas import ConnectionOut, ConnectionPut
+from contactlists.connections.schemas import ConnectionOut, ConnectionPut, ConnectorsOut
 from contactlists.core.errors import (
     ConnectionBusy,
     Forbidden,
@@ -89,3 +89,15 @@ async def delete_connection(principal: PrincipalDep, database: DatabaseDep) -> R
     """Disconnect the account and forget its credentials (live keys only)."""
     await service.disconnect(database, principal)
     return Response(status_code=204)
+
+
+# The original's connector list, beside the connection it reports on.
+connectors_router = APIRouter(prefix="/v1", route_class=ContractRoute, tags=["Sales Navigator"])
+
+
+@connectors_router.get(
+    "/connectors", operation_id="listConnectors", responses={200: {"model": ConnectorsOut}}
+)
+async def list_connectors(principal: PrincipalDep, database: DatabaseDep) -> Response:
+    """The account's connectors and their status (the original's `GET /v1/connectors`)."""
+    return json_response(await service.connectors(database, principal))

@@ -206,3 +206,12 @@ class ConnectionOut(WireModel):
         description="Names of the cookies held (never their values); `[]` for the sandbox."
     )
     member: MemberOut | None = Field(description="The connected LinkedIn member, from `/me`.")
+
+
+class ConnectorOut(WireModel):
+    source: Literal["salesNavigator"]
+    status: Literal["connected", "needs-authentication", "disconnected"]
+
+
+class ConnectorsOut(WireModel):
+    connectors: list[ConnectorOut]

@@ -77,16 +77,18 @@ def _day(moment: datetime) -> str:
     return moment.date().isoformat()
 
 
-async def ensure_budget(database: Database, account_id: str, settings: Settings) -> None:
+async def ensure_budget(
+    database: Database, account_id: str, settings: Settings, pages: int = MAX_PAGES
+) -> None:
     now = utcnow()
     async with database.transaction() as conn:
         used = await repository.pages_used(conn, account_id, _day(now))
     limit = settings.linkedin_daily_pages
-    if used + MAX_PAGES > limit:
+    if used + pages > limit:
         tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
         raise UpstreamUnavailable(
             f"This Sales Navigator seat has used {used} of its {limit} lead-search pages "
-            f"today and a search may need {MAX_PAGES}; the budget resets at 00:00 UTC.",
+            f"today and a search may need {pages}; the budget resets at 00:00 UTC.",
             retry_after_s=max(1, math.ceil((tomorrow - now).total_seconds())),
             details={"pagesUsedToday": used, "dailyPageBudget": limit},
         )

@@ -45,14 +45,22 @@ UNDECRYPTABLE = "the stored credentials cannot be decrypted with the configured 
 
 async def provider_for(database: Database, principal: Principal) -> str:
     """The provider a create searches; test keys always use the sandbox."""
+    provider = await connected_provider(database, principal)
+    if provider is None:
+        raise PreconditionFailed(
+            "LinkedIn Sales Navigator is not connected on this account; connect it first."
+        )
+    return provider
+
+
+async def connected_provider(database: Database, principal: Principal) -> str | None:
+    """`provider_for`, but None when the account is not connected (a preview's 200)."""
     if principal.mode == "test":
         return "sandbox"
     async with database.transaction() as conn:
         connection = await repository.get(conn, principal.account_id)
     if connection is None:
-        raise PreconditionFailed(
-            "LinkedIn Sales Navigator is not connected on this account; connect it first."
-        )
+        return None
     if connection.state != "active":
         raise SalesNavigatorSessionExpired(SESSION_EXPIRED_MESSAGE)
     return str(connection.provider)
@@ -252,6 +260,24 @@ async def describe(database: Database, settings: Settings, account_id: str) -> d
         except UndecryptableCredentials:
             state = None
     return _connection_out(row, state)
+
+
+_CONNECTOR_STATUS = {
+    "active": "connected",
+    "expired": "needs-authentication",
+    "not_connected": "disconnected",
+}
+
+
+async def connectors(database: Database, principal: Principal) -> dict[str, Any]:
+    """The original's connector list: the one Sales Navigator connection's status.
+    A test key searches the sandbox with no connection, so it is always connected."""
+    state = "active"
+    if principal.mode == "live":
+        async with database.transaction() as conn:
+            row = await repository.get(conn, principal.account_id)
+        state = str(row.state) if row is not None else "not_connected"
+    return {"connectors": [{"source": "salesNavigator", "status": _CONNECTOR_STATUS[state]}]}
 
 
 async def replace(

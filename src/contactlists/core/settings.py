@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     # Rate-limit budgets in the `limits` notation (`600/minute`, `10 per second`).
     rate_limit: str = "600/minute"
     create_rate_limit: str = "20/minute"
+    search_rate_limit: str = "60/minute"  # POST /v1/contacts/search, per account
     # Each connect asks LinkedIn to verify the cookies: metered per account.
     connect_rate_limit: str = "10/hour"
     unauthenticated_rate_limit: str = "60/minute"
@@ -99,7 +100,11 @@ class Settings(BaseSettings):
     max_connections: int = Field(default=1000, ge=1)
 
     @field_validator(
-        "rate_limit", "create_rate_limit", "connect_rate_limit", "unauthenticated_rate_limit"
+        "rate_limit",
+        "create_rate_limit",
+        "search_rate_limit",
+        "connect_rate_limit",
+        "unauthenticated_rate_limit",
     )
     @classmethod
     def _parsable_rate_limit(cls, value: str) -> str:

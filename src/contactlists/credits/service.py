@@ -100,9 +100,16 @@ async def reserve(
 
 
 async def settle(
-    conn: AsyncConnection, reservation: Reservation, cost: int, pages: int, list_id: str
+    conn: AsyncConnection,
+    reservation: Reservation,
+    cost: int,
+    pages: int,
+    list_id: str | None,
+    *,
+    what: str = "contact list search",
 ) -> None:
-    """Charge the real cost, in the list's transaction, and give back the rest."""
+    """Charge the real cost, in the list's transaction (a preview has none), and
+    give back the rest."""
     now = utcnow()
     held = await repository.close_reservation(conn, reservation.id, now)
     if held is None:
@@ -115,7 +122,7 @@ async def settle(
         kind="settle",
         delta=-cost,
         held=-(held or 0),
-        reason=f"contact list search: {pages} page(s) with leads",
+        reason=f"{what}: {pages} page(s) with leads",
         now=now,
         list_id=list_id,
         request_id=reservation.request_id,

@@ -155,3 +155,17 @@ def list_value(row: Sequence[Any], stored: str) -> Any:
 def lead_values(lead: Lead) -> dict[str, Any]:
     """An item's stored values that come from its lead (the create adds the rest)."""
     return {c.stored: c.from_lead(lead) for c in CONTACT_COLUMNS if c.from_lead is not None}
+
+
+# A preview's contact (`POST /v1/contacts/search`): the columns a lead fills, as
+# the wire shows them; nothing of a stored item (ids, list, timestamps).
+PREVIEW_COLUMNS = tuple(c for c in CONTACT_COLUMNS if c.from_lead is not None)
+
+
+def preview_out(lead: Lead) -> dict[str, Any]:
+    out = {}
+    for column in PREVIEW_COLUMNS:
+        assert column.from_lead is not None  # noqa: S101 - for the type checker
+        value = column.from_lead(lead)
+        out[column.wire] = column.to_wire(value) if column.to_wire is not None else value
+    return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from contactlists.connections import search as connection_search
@@ -22,9 +22,6 @@ from contactlists.core.clock import utcnow
 from contactlists.core.db import Database
 from contactlists.core.errors import (
     ApiError,
-    FieldError,
-    SalesNavigatorSessionExpired,
-    ValidationFailed,
 )
 from contactlists.core.ids import new_id
 from contactlists.core.settings import Settings
@@ -38,20 +35,12 @@ from contactlists.lists.schemas import ListCreate
 from contactlists.providers.base import (
     MAX_PAGES,
     Lead,
-    LeadQuery,
-    ProviderError,
     SearchResult,
-    SeatRequired,
-    SessionExpired,
-    UnknownCompany,
 )
 from contactlists.providers.linkedin import LinkedInHttp
 from contactlists.web.ratelimit import Budget, RequestLimits
 
 logger = logging.getLogger("contactlists")
-# How long an idempotency claim or credit reservation outlives the longest a
-# create can run (the seat lock wait and the search deadline) before it expires.
-ABANDONED_GRACE = timedelta(seconds=30)
 
 
 @dataclass(slots=True)
@@ -82,8 +71,7 @@ class Created:
 
 async def create_list(ctx: CreateContext) -> Created:
     settings, principal, database = ctx.settings, ctx.principal, ctx.database
-    ttl = timedelta(seconds=settings.search_lock_wait_s + settings.search_timeout_s)
-    ttl += ABANDONED_GRACE
+    ttl = connection_search.hold_ttl(settings)
     if ctx.idempotency_key is not None:
         claimed = await idempotency.claim(database, principal, ctx.idempotency_key, ttl)
         if isinstance(claimed, StoredResponse):
@@ -102,42 +90,24 @@ async def create_list(ctx: CreateContext) -> Created:
     return Created(created, replayed=False)
 
 
-def _company_field(body: ListCreate, company_url: str) -> str:
-    urls = body.filters.company_linked_in_urls
+def company_field(urls: list[str] | None, company_url: str, prefix: str = "filters.") -> str:
+    """The request field naming `company_url` among the filters' company URLs."""
+    urls = urls or []
     index = urls.index(company_url) if company_url in urls else 0
-    return f"filters.companyLinkedInUrls[{index}]"
+    return f"{prefix}companyLinkedInUrls[{index}]"
 
 
 async def _search(ctx: CreateContext) -> SearchResult:
-    """Run the upstream search and map its typed failures onto the contract."""
     filters = ctx.body.filters
-    query = LeadQuery(
-        company_urls=tuple(filters.company_linked_in_urls),
-        job_titles=tuple(filters.job_titles or ()),
-        keywords=filters.keywords or None,
-        countries=tuple(filters.countries or ()),
+    return await connection_search.search_or_fail(
+        ctx.database,
+        ctx.principal,
+        ctx.settings,
+        ctx.http,
+        ctx.provider_name,
+        filters.lead_query(),
+        company_field=lambda url: company_field(filters.company_linked_in_urls, url),
     )
-    failure: ApiError
-    try:
-        with metrics.observe_search(ctx.provider_name):
-            return await connection_search.search(
-                ctx.database, ctx.principal, ctx.settings, ctx.http, ctx.provider_name, query
-            )
-    except UnknownCompany as exc:
-        field = _company_field(ctx.body, exc.company_url)
-        message = f"LinkedIn does not know the company {exc.company_url!r}."
-        failure = ValidationFailed(
-            message, error_code="UNKNOWN_COMPANY", fields=[FieldError(field, message)]
-        )
-    except SessionExpired as exc:
-        await connections.expire(ctx.database, ctx.principal, str(exc))
-        failure = SalesNavigatorSessionExpired(connections.SESSION_EXPIRED_MESSAGE)
-    except SeatRequired as exc:
-        await connections.expire(ctx.database, ctx.principal, str(exc))
-        failure = connections.seat_required(exc)
-    except ProviderError as exc:
-        failure = connections.upstream_failure(exc, ctx.settings)
-    raise failure
 
 
 async def _abandon(ctx: CreateContext, failure: BaseException) -> None:

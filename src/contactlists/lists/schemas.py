@@ -9,6 +9,7 @@ so the OpenAPI document is as precise as the validation.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
@@ -25,8 +26,16 @@ from pydantic_core import PydanticCustomError
 
 from contactlists.core.schemas import InputModel, WireModel
 from contactlists.core.textfields import TRIMMED_CLASS, Trimmed
-from contactlists.lists.columns import CONTACT_COLUMNS
+from contactlists.lists.columns import CONTACT_COLUMNS, Column
+from contactlists.providers.base import LeadQuery
 from contactlists.providers.countries import SUPPORTED_COUNTRY_CODES, supported_countries
+from contactlists.providers.facets import (
+    DEPARTMENT_IDS,
+    SENIORITY_FACET_IDS,
+    any_case_pattern,
+    canonical_department,
+    canonical_seniority,
+)
 
 MISSING_FILTER_MESSAGE = "At least one filter (jobTitles, keywords, or countries) is required"
 
@@ -95,6 +104,22 @@ def normalize_country(raw: str) -> str:
     return code
 
 
+def _one_of(name: str, canonical: Callable[[str], str | None]) -> Callable[[str], str]:
+    """A closed-list filter's check, failing in the original's message form."""
+
+    def check(raw: str) -> str:
+        value = canonical(raw)
+        if value is None:
+            raise PydanticCustomError(
+                "invalid_choice",
+                "validation failed for '{filter}': invalid value: {value}",
+                {"filter": name, "value": raw},
+            )
+        return value
+
+    return check
+
+
 def _dedupe(values: list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(values)) if values is not None else None
 
@@ -113,6 +138,17 @@ CountryCode = Annotated[
     AfterValidator(normalize_country),
 ]
 
+Department = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": any_case_pattern(DEPARTMENT_IDS)}),
+    AfterValidator(_one_of("departments", canonical_department)),
+]
+SeniorityLevel = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": any_case_pattern(SENIORITY_FACET_IDS)}),
+    AfterValidator(_one_of("seniorityLevels", canonical_seniority)),
+]
+
 
 # MISSING_FILTER in the schema: a non-empty `jobTitles` or `countries`, or
 # `keywords` with something besides white space and invisible characters.
@@ -126,7 +162,49 @@ _A_FILTER_IS_REQUIRED: list[JsonValue] = [
 ]
 
 
-class ListFilters(InputModel):
+class SearchFilters(InputModel):
+    """The filters a lead search takes, each optional (a list's and a preview's)."""
+
+    company_linked_in_urls: Annotated[
+        list[CompanyUrl] | None,
+        Field(max_length=10, alias="companyLinkedInUrls"),
+        AfterValidator(_dedupe),
+    ] = None
+    job_titles: Annotated[list[JobTitle] | None, Field(max_length=25)] = None
+    keywords: Keywords | None = None
+    countries: Annotated[
+        list[CountryCode] | None, Field(max_length=50), AfterValidator(_dedupe)
+    ] = None
+    departments: Annotated[
+        list[Department] | None, Field(max_length=26), AfterValidator(_dedupe)
+    ] = None
+    seniority_levels: Annotated[
+        list[SeniorityLevel] | None, Field(max_length=10), AfterValidator(_dedupe)
+    ] = None
+
+    def lead_query(self, first_name: str | None = None, last_name: str | None = None) -> LeadQuery:
+        return LeadQuery(
+            company_urls=tuple(self.company_linked_in_urls or ()),
+            job_titles=tuple(self.job_titles or ()),
+            keywords=self.keywords or None,
+            countries=tuple(self.countries or ()),
+            departments=tuple(self.departments or ()),
+            seniority_levels=tuple(self.seniority_levels or ()),
+            first_name=first_name or None,
+            last_name=last_name or None,
+        )
+
+    def echo(self) -> dict[str, Any]:
+        """The filters as stored and returned: unsupplied or blank ones omitted."""
+        out: dict[str, Any] = {}
+        for name, field in SearchFilters.model_fields.items():
+            value = getattr(self, name)
+            if value:
+                out[field.alias or name] = value
+        return out
+
+
+class ListFilters(SearchFilters):
     """Search filters stored on a contact list."""
 
     model_config = ConfigDict(json_schema_extra={"anyOf": _A_FILTER_IS_REQUIRED})
@@ -136,28 +214,12 @@ class ListFilters(InputModel):
         Field(min_length=1, max_length=10, alias="companyLinkedInUrls"),
         AfterValidator(_dedupe),
     ]
-    job_titles: Annotated[list[JobTitle] | None, Field(max_length=25)] = None
-    keywords: Keywords | None = None
-    countries: Annotated[
-        list[CountryCode] | None, Field(max_length=50), AfterValidator(_dedupe)
-    ] = None
 
     @model_validator(mode="after")
     def _require_a_filter(self) -> ListFilters:
         if not (self.job_titles or self.keywords or self.countries):
             raise PydanticCustomError("missing_filter", MISSING_FILTER_MESSAGE)
         return self
-
-    def echo(self) -> dict[str, Any]:
-        """The filters as stored and returned: unsupplied or blank ones omitted."""
-        out: dict[str, Any] = {"companyLinkedInUrls": self.company_linked_in_urls}
-        if self.job_titles:
-            out["jobTitles"] = self.job_titles
-        if self.keywords:
-            out["keywords"] = self.keywords
-        if self.countries:
-            out["countries"] = self.countries
-        return out
 
 
 class ListCreate(InputModel):
@@ -174,6 +236,8 @@ class FiltersOut(WireModel):
     job_titles: list[str] | None = None
     keywords: str | None = None
     countries: list[str] | None = None
+    departments: list[str] | None = None
+    seniority_levels: list[str] | None = None
 
 
 class ContactListOut(WireModel):
@@ -186,15 +250,20 @@ class ContactListOut(WireModel):
     updated_at: str = Field(examples=["2026-03-03T12:00:00Z"])
 
 
+def columns_model(name: str, columns: Sequence[Column]) -> Any:
+    """A wire model generated from columns, so a type only at run time."""
+    return create_model(
+        name,
+        __base__=WireModel,
+        **{  # type: ignore[call-overload]
+            to_snake(column.wire): (column.annotation, Field(alias=column.wire))
+            for column in columns
+        },
+    )
+
+
 # The contact on the wire, generated from its columns (`columns.CONTACT_COLUMNS`).
-ContactOut: Any = create_model(  # generated, so a type only at run time
-    "ContactOut",
-    __base__=WireModel,
-    **{  # type: ignore[call-overload]
-        to_snake(column.wire): (column.annotation, Field(alias=column.wire))
-        for column in CONTACT_COLUMNS
-    },
-)
+ContactOut: Any = columns_model("ContactOut", CONTACT_COLUMNS)
 
 
 class ListPage(WireModel):

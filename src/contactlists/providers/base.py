@@ -27,6 +27,10 @@ class LeadQuery:
     job_titles: tuple[str, ...] = ()
     keywords: str | None = None
     countries: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()  # canonical names (`facets.DEPARTMENT_IDS`)
+    seniority_levels: tuple[str, ...] = ()  # the contract's values
+    first_name: str | None = None
+    last_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,7 @@ class SearchResult:
     leads: tuple[Lead, ...]
     pages_fetched: int
     pages_with_leads: int
+    total: int | None = None  # the upstream's match count, as its last page said
 
 
 class LeadSearchProvider(Protocol):
@@ -124,8 +129,9 @@ async def run_search(
     timeout_s: float,
     max_pages: int = MAX_PAGES,
     page_size: int = PAGE_SIZE,
+    first_page: int = 0,
 ) -> SearchResult:
-    """Fetch up to `max_pages` pages one after another under one deadline.
+    """Fetch up to `max_pages` pages from `first_page` one after another under one deadline.
 
     Stops at an empty page, or once the next page would start at or past the
     upstream's `total`. A short page before that does not end the search:
@@ -138,7 +144,8 @@ async def run_search(
     leads: list[Lead] = []
     pages_fetched = 0
     pages_with_leads = 0
-    for page_number in range(max_pages):
+    total = None
+    for page_number in range(first_page, first_page + max_pages):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise UpstreamTimeout
@@ -149,6 +156,7 @@ async def run_search(
         except TimeoutError as exc:
             raise UpstreamTimeout from exc
         pages_fetched += 1
+        total = page.total
         metrics.page_fetched(provider.name)
         if not page.leads:
             break
@@ -161,4 +169,4 @@ async def run_search(
             break
         if page.total is None and len(page.leads) < page_size:
             break
-    return SearchResult(tuple(leads), pages_fetched, pages_with_leads)
+    return SearchResult(tuple(leads), pages_fetched, pages_with_leads, total)

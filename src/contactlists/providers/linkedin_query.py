@@ -23,6 +23,7 @@ import orjson
 
 from contactlists.providers.base import Lead, LeadPage, LeadQuery
 from contactlists.providers.countries import supported_countries
+from contactlists.providers.facets import DEPARTMENT_IDS, seniority_facet_ids
 from contactlists.providers.seniority import SALES_NAVIGATOR_SENIORITY_IDS
 
 SEARCH_PATH = "/sales-api/salesApiLeadSearch"
@@ -76,19 +77,27 @@ def _filter(filter_type: str, values: Sequence[str]) -> str:
 
 def build_query(query: LeadQuery, company_ids: Sequence[str]) -> str:
     """The `query=` blob: companies as organization urns, titles as free text,
-    countries as REGION geo ids, keywords at the top level."""
-    filters = [
-        _filter(
-            "CURRENT_COMPANY",
-            [_value(id=f"urn:li:organization:{cid}") for cid in dict.fromkeys(company_ids)],
-        )
-    ]
+    countries as REGION geo ids, departments and seniorities as FUNCTION and
+    SENIORITY_LEVEL ids, names as free text, keywords at the top level."""
+    filters = []
+    if company_ids:
+        companies = [_value(id=f"urn:li:organization:{c}") for c in dict.fromkeys(company_ids)]
+        filters.append(_filter("CURRENT_COMPANY", companies))
     if query.job_titles:
         filters.append(_filter("CURRENT_TITLE", [_value(text=t) for t in query.job_titles]))
     if query.countries:
         countries = supported_countries()
         regions = [countries[code] for code in query.countries]
         filters.append(_filter("REGION", [_value(id=c.geo_id, text=c.name) for c in regions]))
+    if query.departments:
+        functions = [_value(id=str(DEPARTMENT_IDS[d]), text=d) for d in query.departments]
+        filters.append(_filter("FUNCTION", functions))
+    if query.seniority_levels:
+        levels = seniority_facet_ids(query.seniority_levels)
+        filters.append(_filter("SENIORITY_LEVEL", [_value(id=str(i)) for i in levels]))
+    for facet, name in (("FIRST_NAME", query.first_name), ("LAST_NAME", query.last_name)):
+        if name:
+            filters.append(_filter(facet, [_value(text=name)]))
     parts = ["spellCorrectionEnabled:true"]
     if query.keywords:
         parts.append(f"keywords:{encode_leaf(query.keywords)}")

@@ -4,9 +4,19 @@ A company's population is a pure function of its id (the last segment of its
 normalised URL): names come from Faker pools seeded per locale, titles from the
 taxonomy in `sandbox_titles`, countries from the supported-country table, so the same search
 always returns the same people (for a given Faker version). Filters really
-filter, so demos and tests behave like a real search. About 5% of companies are
+filter, so demos and tests behave like a real search. Companies people search
+for (`KNOWN_COMPANIES`) have their real headcount and home country (Stripe
+8,000, Google 180,000); any other name gets a size from its hash: about 5% are
 empty and sizes spread log-uniformly up to 600, so every list size up to the
 125-lead cap occurs.
+
+A company is never held whole: people are generated in chunks of
+`CHUNK` (a pure function of the company and the chunk's number), and a search
+scans chunks only until it has LinkedIn's 2,500 results or has looked at
+`SCAN_LIMIT` people, extrapolating the total from what it saw past that (as
+LinkedIn's own counts are estimates). Chunks and results share one cache
+bounded by bytes (`CACHE_BYTES`). `_chunk` is the one place ordinary people
+come from: what changes them (a clock) hooks in there.
 
 Magic company ids, like a payment sandbox's test cards (also in the README):
 
@@ -38,9 +48,9 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import accumulate, chain, zip_longest
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from contactlists.providers.base import (
@@ -57,12 +67,30 @@ from contactlists.providers.base import (
     UpstreamTimeout,
 )
 from contactlists.providers.countries import supported_countries
-from contactlists.providers.sandbox_titles import draw_title, pick
+from contactlists.providers.sandbox_titles import draw_role, pick
+from contactlists.providers.seniority import seniority_from_title
 
 if TYPE_CHECKING:
     from faker import Faker
 
-MAX_POPULATION = 600
+T = TypeVar("T")
+
+MAX_POPULATION = 600  # of a company not in KNOWN_COMPANIES
+# People generated at a time: at least MAX_POPULATION, so a company of ordinary
+# size is one chunk, the same people as when companies were generated whole.
+CHUNK = 1000
+SCAN_LIMIT = 20_000  # people a search looks at per company (~0.2 s), then extrapolates
+RESULT_CAP = 2500  # LinkedIn serves and counts no more
+# Headcount on LinkedIn (rounded) and home country of companies people search for.
+KNOWN_COMPANIES: dict[str, tuple[int, str]] = {
+    "stripe": (8_000, "US"), "google": (180_000, "US"), "microsoft": (220_000, "US"),
+    "amazon": (750_000, "US"), "apple": (160_000, "US"), "meta": (85_000, "US"),
+    "salesforce": (75_000, "US"), "ibm": (300_000, "US"), "linkedin": (20_000, "US"),
+    "uber-com": (35_000, "US"), "airbnb": (7_000, "US"), "openai": (3_000, "US"),
+    "datadog": (6_000, "US"), "figma": (1_500, "US"), "shopify": (11_000, "CA"),
+    "spotify": (9_000, "SE"), "klarna": (5_000, "SE"), "sap": (110_000, "DE"),
+    "revolut": (10_000, "GB"), "deepmind": (2_500, "GB"), "atlassian": (12_000, "AU"),
+}  # fmt: skip
 _EMPTY_SHARE = 0.05
 _HOME_SHARE = 0.6  # people working in the company's home country
 _MISSING_SHARE = 0.03  # per field: last name, location
@@ -125,6 +153,7 @@ class SandboxPerson:
     first_name: str
     last_name: str | None
     title: str
+    department: str  # Sales Navigator's FUNCTION name
     headline: str
     company_name: str
     country_code: str
@@ -176,10 +205,10 @@ class SandboxProvider:
             magic = _magic(company_id)
             if magic is not None and magic.failure and start >= (magic.failing_page - 1) * count:
                 raise _FAILURES[magic.failure](url)
-        people = _results(query)
+        people, total = _results(query)
         search = hashlib.sha256(repr(query).encode()).digest()
         leads = tuple(_lead(person, search) for person in people[start : start + count])
-        return LeadPage(leads, total=len(people))
+        return LeadPage(leads, total=min(total, RESULT_CAP))
 
 
 # What one generated person costs the process, measured with tracemalloc
@@ -192,49 +221,56 @@ CACHE_BYTES = 32 * 1024 * 1024
 
 
 class _BytesBoundedCache:
-    """Least-recently-used tuples of people, up to `max_bytes` at `PERSON_BYTES` each."""
+    """Least-recently-used values, up to `max_bytes` at `PERSON_BYTES` a person they hold."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._entries: OrderedDict[object, tuple[SandboxPerson, ...]] = OrderedDict()
+        self._entries: OrderedDict[object, tuple[Any, int]] = OrderedDict()
 
-    def get(
-        self, key: object, make: Callable[[], tuple[SandboxPerson, ...]]
-    ) -> tuple[SandboxPerson, ...]:
+    def get(self, key: object, make: Callable[[], T], people: Callable[[T], int]) -> T:
         found = self._entries.get(key)
         if found is not None:
             self._entries.move_to_end(key)
-            return found
+            value: T = found[0]
+            return value
         made = make()
-        cost = _cost(made)
+        # Results share their people with chunks; counting them twice errs safe.
+        cost = 64 + people(made) * PERSON_BYTES
         if cost <= self.max_bytes:
-            self._entries[key] = made
+            self._entries[key] = (made, cost)
             self.bytes += cost
             while self.bytes > self.max_bytes:
-                _, evicted = self._entries.popitem(last=False)
-                self.bytes -= _cost(evicted)
+                _, (_, evicted) = self._entries.popitem(last=False)
+                self.bytes -= evicted
         return made
-
-
-def _cost(people: tuple[SandboxPerson, ...]) -> int:
-    # Results share their people with populations; counting them twice errs safe.
-    return 64 + len(people) * PERSON_BYTES
 
 
 _CACHE = _BytesBoundedCache(CACHE_BYTES)
 
 
-def company_population(company_id: str) -> tuple[SandboxPerson, ...]:
-    """Everyone an ordinary company employs (magic companies build theirs per query)."""
-    return _CACHE.get(("population", company_id), lambda: _populate(company_id))
-
-
-def _populate(company_id: str) -> tuple[SandboxPerson, ...]:
+def company_size(company_id: str) -> int:
+    """How many people an ordinary company employs (magic companies build theirs per query)."""
+    known = KNOWN_COMPANIES.get(company_id)
+    if known is not None:
+        return known[0]
     rng = random.Random(_seed("population", company_id))  # noqa: S311 - synthetic data
     if rng.random() < _EMPTY_SHARE:
-        return ()
-    return _generate(company_id, round(math.exp(rng.uniform(0, math.log(MAX_POPULATION)))), None)
+        return 0
+    return round(math.exp(rng.uniform(0, math.log(MAX_POPULATION))))
+
+
+def company_population(company_id: str) -> tuple[SandboxPerson, ...]:
+    """Everyone an ordinary company employs, whole: for tests and small companies."""
+    chunks = range(math.ceil(company_size(company_id) / CHUNK))
+    return tuple(chain.from_iterable(_chunk(company_id, number) for number in chunks))
+
+
+def _chunk(company_id: str, number: int) -> tuple[SandboxPerson, ...]:
+    """People `number * CHUNK` onwards of an ordinary company, kept while the cache allows."""
+    size = min(CHUNK, company_size(company_id) - number * CHUNK)
+    key = ("chunk", company_id, number)
+    return _CACHE.get(key, lambda: _generate(company_id, size, None, number), len)
 
 
 def company_display_name(company_id: str) -> str:
@@ -255,25 +291,41 @@ def _companies(query: LeadQuery) -> dict[str, str]:
     return {url: company_id for company_id, url in by_id.items()}
 
 
-def _results(query: LeadQuery) -> tuple[SandboxPerson, ...]:
-    """The whole filtered result, companies interleaved one person at a time
-    (kept while a create pages through it)."""
-    return _CACHE.get(("results", query), lambda: _interleaved(query))
+def _results(query: LeadQuery) -> tuple[tuple[SandboxPerson, ...], int]:
+    """The filtered result, companies interleaved one person at a time, and its
+    total (kept while a create pages through it)."""
+    return _CACHE.get(("results", query), lambda: _interleaved(query), lambda r: len(r[0]))
 
 
-def _interleaved(query: LeadQuery) -> tuple[SandboxPerson, ...]:
+def _interleaved(query: LeadQuery) -> tuple[tuple[SandboxPerson, ...], int]:
     served = [_served(company_id, query) for company_id in _companies(query).values()]
-    return tuple(p for p in chain.from_iterable(zip_longest(*served)) if p is not None)
+    people = chain.from_iterable(zip_longest(*(found for found, _ in served)))
+    return tuple(p for p in people if p is not None), sum(total for _, total in served)
 
 
-def _served(company_id: str, query: LeadQuery) -> tuple[SandboxPerson, ...]:
+def _served(company_id: str, query: LeadQuery) -> tuple[tuple[SandboxPerson, ...], int]:
+    """A company's matches (at most RESULT_CAP) and their count, scanned chunk by chunk."""
     magic = _magic(company_id)
     if magic is None or magic.size is None:
-        return tuple(p for p in company_population(company_id) if _matches(p, query))
+        return _scan(company_id, query)
     people = _generate(company_id, magic.size, _Overrides.of(query))
     if magic.duplicates:
-        return people[:PAGE_SIZE] + people[PAGE_SIZE - _DUPLICATES_REPEATED :]
-    return people
+        people = people[:PAGE_SIZE] + people[PAGE_SIZE - _DUPLICATES_REPEATED :]
+    return people, len(people)
+
+
+def _scan(company_id: str, query: LeadQuery) -> tuple[tuple[SandboxPerson, ...], int]:
+    size = company_size(company_id)
+    found: list[SandboxPerson] = []
+    scanned = 0
+    for number in range(math.ceil(size / CHUNK)):
+        if len(found) >= RESULT_CAP or scanned >= SCAN_LIMIT:
+            break
+        chunk = _chunk(company_id, number)
+        scanned += len(chunk)
+        found.extend(p for p in chunk if _matches(p, query))
+    total = len(found) if scanned >= size else round(len(found) * size / scanned)
+    return tuple(found[:RESULT_CAP]), total
 
 
 def _magic(company_id: str) -> _Magic | None:
@@ -295,8 +347,23 @@ def _matches(person: SandboxPerson, query: LeadQuery) -> bool:
     title = person.title.lower()
     if query.job_titles and not any(_title_matches(title, wanted) for wanted in query.job_titles):
         return False
+    if query.departments and person.department not in query.departments:
+        return False
+    if query.seniority_levels and not set(query.seniority_levels) & _seniority(person.title):
+        return False
+    for wanted, name in (
+        (query.first_name, person.first_name),
+        (query.last_name, person.last_name),
+    ):
+        if wanted and wanted.casefold() != (name or "").casefold():
+            return False
     haystack = f"{title}\n{person.headline}\n{person.company_name}".lower()
     return all(keyword in haystack for keyword in (query.keywords or "").lower().split())
+
+
+@lru_cache(maxsize=4096)
+def _seniority(title: str) -> frozenset[str]:
+    return frozenset(seniority_from_title(title))
 
 
 def _title_matches(title: str, wanted: str) -> bool:
@@ -308,12 +375,19 @@ def _title_matches(title: str, wanted: str) -> bool:
 
 
 def _generate(
-    company_id: str, size: int, overrides: _Overrides | None
+    company_id: str, size: int, overrides: _Overrides | None, chunk: int = 0
 ) -> tuple[SandboxPerson, ...]:
-    rng = random.Random(_seed("people", company_id))  # noqa: S311 - synthetic data
+    # Chunk 0 draws as whole companies always did, so they keep their people.
+    extra = (str(chunk),) if chunk else ()
+    rng = random.Random(_seed("people", company_id, *extra))  # noqa: S311 - synthetic data
     company = company_display_name(company_id)
-    home = _draw_country(rng)
-    return tuple(_person(rng, company_id, i, company, home, overrides) for i in range(size))
+    # Only known companies have a chunk 1: every other is at most MAX_POPULATION.
+    drawn = _draw_country(rng) if chunk == 0 else "US"
+    home = KNOWN_COMPANIES[company_id][1] if company_id in KNOWN_COMPANIES else drawn
+    first = chunk * CHUNK
+    return tuple(
+        _person(rng, company_id, i, company, home, overrides) for i in range(first, first + size)
+    )
 
 
 def _person(
@@ -334,7 +408,7 @@ def _person(
     pool = _pool(_LOCALES.get(country, _FALLBACK_LOCALE))
     first = rng.choice(pool.first_names)
     last = None if rng.random() < _MISSING_SHARE else rng.choice(pool.last_names)
-    title = draw_title(rng)
+    title, department = draw_role(rng)
     if overrides and overrides.title:
         title = overrides.title
     headline = rng.choice(("{} at {}", "{} @ {}", "{} | {}")).format(title, company)
@@ -349,6 +423,7 @@ def _person(
         first_name=first,
         last_name=last,
         title=title,
+        department=department,
         headline=headline,
         company_name=company,
         country_code=country,

@@ -3,7 +3,7 @@
 A title is a level (intern to founder) applied to a department, each drawn by
 weight, so that individual contributors are common and the C-suite rare. The
 draw is part of the sandbox's determinism: changing the tables, their order or
-the order of `rng` calls in `draw_title` changes every company's people.
+the order of `rng` calls in `draw_role` changes every company's people.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ _T = TypeVar("_T")
 @dataclass(frozen=True, slots=True)
 class _Department:
     function: str  # as in "Head of <function>"
+    facet: str  # Sales Navigator's FUNCTION (`facets.DEPARTMENT_IDS`)
     weight: float
     chief: str
     roles: tuple[str, ...]  # individual-contributor titles without a level
@@ -29,51 +30,51 @@ class _Department:
 
 # Weighted so that individual contributors are common and the C-suite rare.
 _DEPARTMENTS = (
-    _Department("Engineering", 28, "CTO",
+    _Department("Engineering", "Engineering", 28, "CTO",
                 ("Software Engineer", "Backend Engineer", "Frontend Engineer",
                  "Full Stack Engineer", "DevOps Engineer", "Site Reliability Engineer",
                  "Mobile Engineer", "QA Engineer"),
                 ("Staff Software Engineer", "Principal Engineer", "Software Architect",
                  "Distinguished Engineer")),
-    _Department("Data", 6, "Chief Data Officer",
+    _Department("Data", "Engineering", 6, "Chief Data Officer",
                 ("Data Scientist", "Data Engineer", "Data Analyst", "Machine Learning Engineer"),
                 ("Staff Data Scientist", "Principal Data Engineer")),
-    _Department("Product", 6, "Chief Product Officer",
+    _Department("Product", "Product Management", 6, "Chief Product Officer",
                 ("Product Manager", "Product Owner", "Product Analyst"),
                 ("Principal Product Manager",)),
-    _Department("Design", 4, "Chief Design Officer",
+    _Department("Design", "Arts and Design", 4, "Chief Design Officer",
                 ("Product Designer", "UX Designer", "UX Researcher", "Visual Designer"),
                 ("Principal Designer", "Staff Product Designer")),
-    _Department("Sales", 18, "Chief Revenue Officer",
+    _Department("Sales", "Sales", 18, "Chief Revenue Officer",
                 ("Account Executive", "Sales Development Representative",
                  "Business Development Representative", "Account Manager", "Sales Engineer"),
                 ("Solutions Architect", "Principal Solutions Consultant")),
-    _Department("Marketing", 8, "CMO",
+    _Department("Marketing", "Marketing", 8, "CMO",
                 ("Marketing Specialist", "Content Marketing Specialist", "Growth Marketer",
                  "Product Marketing Manager", "SEO Specialist"),
                 ("Principal Marketing Strategist",)),
-    _Department("Customer Success", 8, "Chief Customer Officer",
+    _Department("Customer Success", "Customer Success and Support", 8, "Chief Customer Officer",
                 ("Customer Success Manager", "Support Engineer", "Customer Support Specialist",
                  "Implementation Consultant"),
                 ("Principal Support Engineer",)),
-    _Department("Finance", 5, "CFO",
+    _Department("Finance", "Finance", 5, "CFO",
                 ("Accountant", "Financial Analyst", "FP&A Analyst", "Payroll Specialist"),
                 ("Principal Financial Analyst",)),
-    _Department("People", 4, "Chief People Officer",
+    _Department("People", "Human Resources", 4, "Chief People Officer",
                 ("Recruiter", "Talent Acquisition Partner", "HR Business Partner",
                  "People Operations Specialist"),
                 ("Principal Recruiter",)),
-    _Department("Operations", 5, "COO",
+    _Department("Operations", "Operations", 5, "COO",
                 ("Operations Analyst", "Program Manager", "Project Manager",
                  "Business Operations Specialist"),
                 ("Principal Program Manager",)),
-    _Department("Legal", 2, "General Counsel",
+    _Department("Legal", "Legal", 2, "General Counsel",
                 ("Legal Counsel", "Paralegal", "Corporate Counsel", "Compliance Analyst"),
                 ("Principal Counsel",)),
-    _Department("IT", 3, "CIO",
+    _Department("IT", "Information Technology", 3, "CIO",
                 ("IT Support Specialist", "Systems Administrator", "Network Engineer"),
                 ("IT Architect",)),
-    _Department("Security", 2, "CISO",
+    _Department("Security", "Information Technology", 2, "CISO",
                 ("Security Engineer", "Security Analyst"),
                 ("Principal Security Engineer", "Security Architect")),
 )  # fmt: skip
@@ -101,10 +102,12 @@ _LEVELS: tuple[tuple[float, _Level], ...] = (
 _LEVEL_WEIGHTS = tuple(accumulate(weight for weight, _ in _LEVELS))
 
 
-def draw_title(rng: random.Random) -> str:
-    """A weighted title: the level is drawn first, then the department, then the words."""
+def draw_role(rng: random.Random) -> tuple[str, str]:
+    """A weighted title and its department's FUNCTION name: the level is drawn
+    first, then the department, then the words."""
     level = pick(rng, _LEVELS, _LEVEL_WEIGHTS)[1]
-    return level(rng, pick(rng, _DEPARTMENTS, _DEPARTMENT_WEIGHTS))
+    department = pick(rng, _DEPARTMENTS, _DEPARTMENT_WEIGHTS)
+    return level(rng, department), department.facet
 
 
 def pick(rng: random.Random, items: Sequence[_T], cumulative: Sequence[float]) -> _T:

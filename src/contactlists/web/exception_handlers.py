@@ -80,6 +80,9 @@ def validation_failure(errors: Sequence[Any]) -> ValidationFailed:
     else:
         first = 0
         message = f"validation failed for '{fields[0].field}': {fields[0].message}"
+        if errors[0]["type"] == "invalid_choice":
+            # Already in the original's form, which names the filter, not the element.
+            message = fields[0].message
         if len(fields) > 1:
             message += f" (and {len(fields) - 1} more)"
     return ValidationFailed(message, error_code=codes[first], fields=fields)

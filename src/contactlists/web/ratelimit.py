@@ -46,6 +46,7 @@ class Budget(enum.Enum):
 
     REQUESTS = "rate_limit"
     CREATES = "create_rate_limit"
+    SEARCHES = "search_rate_limit"
     CONNECTS = "connect_rate_limit"
     UNAUTHENTICATED = "unauthenticated_rate_limit"
 

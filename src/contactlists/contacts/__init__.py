@@ -1,0 +1,1 @@
+"""Contacts without a list: the search preview (`POST /v1/contacts/search`)."""
