@@ -36,6 +36,7 @@ class ContactList(Model):
     filters: ListFilters
     contact_count: int
     provider: str
+    refreshed_from: str | None = None
     created_at: datetime
     updated_at: datetime
 

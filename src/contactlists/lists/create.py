@@ -186,6 +186,7 @@ async def _store(ctx: CreateContext, result: SearchResult) -> dict[str, Any]:
         "name": ctx.body.name,
         "filters": ctx.body.filters.echo(),
         "provider": ctx.provider_name,
+        "refreshed_from": None,
         "contact_count": len(result.leads),
         "created_at": now,
         "updated_at": now,
