@@ -17,6 +17,7 @@ OPERATIONS = {
     ("delete", "/v1/contacts/lists/{listId}"): "deleteContactList",
     ("get", "/v1/contacts/lists/{listId}/contacts"): "listContacts",
     ("get", "/v1/contacts/lists/{listId}/export"): "exportContacts",
+    ("post", "/v1/contacts/lists/{listId}/refresh"): "refreshContactList",
     ("get", "/v1/credits"): "getCredits",
 }
 

@@ -1,5 +1,8 @@
 """The create flow: one contact list from a live lead search, stored atomically.
 
+A refresh is the same flow: the filters and name come from a stored list, and
+the new list names it in `refreshed_from`.
+
 The contract's order: idempotency replay or conflict, the create rate limit,
 the connection, the credit reservation, the search with no transaction open,
 then one write transaction. A failure gives back the claim and reservation.
@@ -32,9 +35,9 @@ from contactlists.credits import service as credits
 from contactlists.credits.service import Reservation
 from contactlists.idempotency import service as idempotency
 from contactlists.idempotency.service import Claim, IdempotencyKey, StoredResponse
-from contactlists.lists import repository
+from contactlists.lists import repository, service
 from contactlists.lists.columns import lead_values, list_out_from
-from contactlists.lists.schemas import ListCreate
+from contactlists.lists.schemas import ListFilters
 from contactlists.providers.base import (
     MAX_PAGES,
     Lead,
@@ -54,6 +57,15 @@ logger = logging.getLogger("contactlists")
 ABANDONED_GRACE = timedelta(seconds=30)
 
 
+@dataclass(frozen=True, slots=True)
+class ListSpec:
+    """What a create searches for and stores: a request's body, or a refreshed list's."""
+
+    name: str
+    filters: ListFilters
+    refreshed_from: str | None = None
+
+
 @dataclass(slots=True)
 class CreateContext:
     """One create: who asks for what, through what, and what it holds so far."""
@@ -64,7 +76,7 @@ class CreateContext:
     http: LinkedInHttp
     limits: RequestLimits
     request_id: str
-    body: ListCreate
+    spec: ListSpec
     idempotency_key: IdempotencyKey | None = None
     # Filled in as the flow goes; released by `_abandon` if it fails.
     claim: Claim | None = None
@@ -78,6 +90,17 @@ class Created:
 
     body: dict[str, Any]
     replayed: bool
+
+
+async def refresh_spec(database: Database, principal: Principal, list_id: str) -> ListSpec:
+    """What a refresh of the caller's list searches for: its name and stored filters."""
+    async with database.transaction() as conn:
+        found = await repository.read_search(conn, principal, service.checked(list_id))
+    if found is None:
+        raise service.not_found(list_id)
+    name, filters = found
+    # Stored as normalised, so they validate as they did when the list was made.
+    return ListSpec(name, ListFilters.model_validate(filters), refreshed_from=list_id)
 
 
 async def create_list(ctx: CreateContext) -> Created:
@@ -102,15 +125,15 @@ async def create_list(ctx: CreateContext) -> Created:
     return Created(created, replayed=False)
 
 
-def _company_field(body: ListCreate, company_url: str) -> str:
-    urls = body.filters.company_linked_in_urls
+def _company_field(filters: ListFilters, company_url: str) -> str:
+    urls = filters.company_linked_in_urls
     index = urls.index(company_url) if company_url in urls else 0
     return f"filters.companyLinkedInUrls[{index}]"
 
 
 async def _search(ctx: CreateContext) -> SearchResult:
     """Run the upstream search and map its typed failures onto the contract."""
-    filters = ctx.body.filters
+    filters = ctx.spec.filters
     query = LeadQuery(
         company_urls=tuple(filters.company_linked_in_urls),
         job_titles=tuple(filters.job_titles or ()),
@@ -124,7 +147,7 @@ async def _search(ctx: CreateContext) -> SearchResult:
                 ctx.database, ctx.principal, ctx.settings, ctx.http, ctx.provider_name, query
             )
     except UnknownCompany as exc:
-        field = _company_field(ctx.body, exc.company_url)
+        field = _company_field(ctx.spec.filters, exc.company_url)
         message = f"LinkedIn does not know the company {exc.company_url!r}."
         failure = ValidationFailed(
             message, error_code="UNKNOWN_COMPANY", fields=[FieldError(field, message)]
@@ -183,10 +206,10 @@ async def _store(ctx: CreateContext, result: SearchResult) -> dict[str, Any]:
         "id": list_id,
         "account_id": principal.account_id,
         "mode": principal.mode,
-        "name": ctx.body.name,
-        "filters": ctx.body.filters.echo(),
+        "name": ctx.spec.name,
+        "filters": ctx.spec.filters.echo(),
         "provider": ctx.provider_name,
-        "refreshed_from": None,
+        "refreshed_from": ctx.spec.refreshed_from,
         "contact_count": len(result.leads),
         "created_at": now,
         "updated_at": now,

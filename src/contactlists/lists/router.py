@@ -23,8 +23,9 @@ from contactlists.core.errors import (
     error_responses,
 )
 from contactlists.idempotency import service as idempotency
+from contactlists.idempotency.service import IdempotencyKey
 from contactlists.lists import export, repository, service
-from contactlists.lists.create import CreateContext
+from contactlists.lists.create import CreateContext, Created, ListSpec, refresh_spec
 from contactlists.lists.create import create_list as create
 from contactlists.lists.page_cache import etag_matches
 from contactlists.lists.schemas import ContactListOut, ContactPage, ListCreate, ListPage, ListRename
@@ -42,6 +43,15 @@ from contactlists.web.state import state_of
 
 router = APIRouter(prefix="/v1/contacts/lists", route_class=ContractRoute, tags=["Contact Lists"])
 _BODY_ERRORS = (ValidationFailed, PayloadTooLarge, UnsupportedMediaType)
+_CREATE_ERRORS = (
+    PreconditionFailed,
+    InsufficientCredits,
+    IdempotencyConflict,
+    UpstreamFailed,
+    UpstreamUnavailable,
+    ConnectionBusy,
+    GatewayTimeout,
+)
 _IDEMPOTENCY_KEY_PARAMETER = {
     "name": idempotency.HEADER,
     "in": "header",
@@ -72,9 +82,12 @@ _EXPORT_FORMAT_PARAMETER = {
 }
 
 
-async def create_context(request: Request, body: ListCreate) -> CreateContext:
+def _idempotency_key(request: Request, fingerprinted: object) -> IdempotencyKey | None:
+    return idempotency.parse_key(request.headers.getlist(idempotency.HEADER), fingerprinted)
+
+
+def _context(request: Request, spec: ListSpec, key: IdempotencyKey | None) -> CreateContext:
     """Everything a create needs, from the request and the app (see `create`)."""
-    headers = request.headers.getlist(idempotency.HEADER)
     return CreateContext(
         database=state_of(request).database,
         principal=principal_of(request),
@@ -82,9 +95,30 @@ async def create_context(request: Request, body: ListCreate) -> CreateContext:
         http=state_of(request).http,
         limits=request.scope["state"]["rate_limits"],
         request_id=request.state.request_id,
-        body=body,
-        idempotency_key=idempotency.parse_key(headers, await request.json()),
+        spec=spec,
+        idempotency_key=key,
     )
+
+
+async def create_context(request: Request, body: ListCreate) -> CreateContext:
+    key = _idempotency_key(request, await request.json())
+    return _context(request, ListSpec(body.name, body.filters), key)
+
+
+async def refresh_context(listId: str, request: Request) -> CreateContext:
+    """A refresh's create: the list's own search, fingerprinted on its id.
+
+    The list is looked up (404) after the key is checked (400), before the flow."""
+    key = _idempotency_key(request, {"refresh": listId})
+    spec = await refresh_spec(state_of(request).database, principal_of(request), listId)
+    return _context(request, spec, key)
+
+
+def _created(created: Created) -> Response:
+    headers = {"Location": f"/v1/contacts/lists/{created.body['id']}"}
+    if created.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(created.body, status_code=201, headers=headers)
 
 
 @router.get(
@@ -108,16 +142,7 @@ async def list_lists(request: Request) -> Response:
     operation_id="createContactList",
     responses={
         201: {"model": ContactListOut},
-        **error_responses(
-            *_BODY_ERRORS,
-            PreconditionFailed,
-            InsufficientCredits,
-            IdempotencyConflict,
-            UpstreamFailed,
-            UpstreamUnavailable,
-            ConnectionBusy,
-            GatewayTimeout,
-        ),
+        **error_responses(*_BODY_ERRORS, *_CREATE_ERRORS),
     },
     openapi_extra={"parameters": [_IDEMPOTENCY_KEY_PARAMETER]},
 )
@@ -126,11 +151,24 @@ async def create_list(
 ) -> Response:
     """Create a contact list from a live Sales Navigator lead search (synchronous)."""
     # Shielded: a client that disconnects does not abort the create half-way.
-    created = await shielded.run(create(context))
-    headers = {"Location": f"/v1/contacts/lists/{created.body['id']}"}
-    if created.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return json_response(created.body, status_code=201, headers=headers)
+    return _created(await shielded.run(create(context)))
+
+
+@router.post(
+    "/{listId}/refresh",
+    status_code=201,
+    operation_id="refreshContactList",
+    responses={
+        201: {"model": ContactListOut},
+        **error_responses(ValidationFailed, *_CREATE_ERRORS, ListNotFound),
+    },
+    openapi_extra={"parameters": [_IDEMPOTENCY_KEY_PARAMETER]},
+)
+async def refresh_list(
+    context: Annotated[CreateContext, Depends(refresh_context)], shielded: ShieldedWorkDep
+) -> Response:
+    """Run a list's stored filters again and store the result as a new list (synchronous)."""
+    return _created(await shielded.run(create(context)))
 
 
 @router.get(
