@@ -18,6 +18,8 @@ OPERATIONS = {
     ("get", "/v1/contacts/lists/{listId}/contacts"): "listContacts",
     ("get", "/v1/contacts/lists/{listId}/export"): "exportContacts",
     ("post", "/v1/contacts/lists/{listId}/refresh"): "refreshContactList",
+    ("get", "/v1/contacts/lists/{listId}/changes"): "listContactChanges",
+    ("get", "/v1/contacts/lists/{listId}/changes/export"): "exportContactChanges",
     ("get", "/v1/credits"): "getCredits",
 }
 

@@ -136,6 +136,14 @@ async def rename_list(
     return (await conn.execute(query)).one_or_none()
 
 
+async def owned_list(conn: AsyncConnection, principal: Principal, list_id: str) -> AnyRow | None:
+    """`read_list` inside a unit of work."""
+    query = sa.select(*LIST_SELECT).where(
+        ContactList.id == list_id, _owned(principal.account_id, principal.mode)
+    )
+    return (await conn.execute(query)).one_or_none()
+
+
 async def read_search(
     conn: AsyncConnection, principal: Principal, list_id: str
 ) -> tuple[str, dict[str, Any]] | None:

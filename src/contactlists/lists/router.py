@@ -24,10 +24,11 @@ from contactlists.core.errors import (
 )
 from contactlists.idempotency import service as idempotency
 from contactlists.idempotency.service import IdempotencyKey
-from contactlists.lists import export, repository, service
+from contactlists.lists import changes, export, repository, service
+from contactlists.lists.change_schemas import ChangePage
 from contactlists.lists.create import CreateContext, Created, ListSpec, refresh_spec
 from contactlists.lists.create import create_list as create
-from contactlists.lists.page_cache import etag_matches
+from contactlists.lists.page_cache import CachedPage, etag_matches
 from contactlists.lists.schemas import ContactListOut, ContactPage, ListCreate, ListPage, ListRename
 from contactlists.web.deps import (
     DatabaseDep,
@@ -98,6 +99,30 @@ def _context(request: Request, spec: ListSpec, key: IdempotencyKey | None) -> Cr
         spec=spec,
         idempotency_key=key,
     )
+
+
+_SINCE_PARAMETER = {
+    "name": "since",
+    "in": "query",
+    "required": True,
+    "description": "The id of the list to compare with (the older snapshot, usually).",
+    "schema": {"type": "string", "minLength": 1},
+}
+_ETAG_HEADER = {
+    "ETag": {
+        "description": "Strong; a page of a list never changes.",
+        "schema": {"type": "string"},
+    }
+}
+_NOT_MODIFIED = {"description": "`If-None-Match` matched the page's ETag; empty body."}
+
+
+def _cached(request: Request, found: CachedPage) -> Response:
+    """A cached page's body, or 304 when the client holds it already."""
+    headers = {"ETag": found.etag}
+    if etag_matches(request.headers.get("if-none-match"), found.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(found.body, media_type=JSON_MEDIA_TYPE, headers=headers)
 
 
 async def create_context(request: Request, body: ListCreate) -> CreateContext:
@@ -217,16 +242,8 @@ async def delete_list(listId: str, principal: PrincipalDep, database: DatabaseDe
     "/{listId}/contacts",
     operation_id="listContacts",
     responses={
-        200: {
-            "model": ContactPage,
-            "headers": {
-                "ETag": {
-                    "description": "Strong; a page of a list never changes.",
-                    "schema": {"type": "string"},
-                }
-            },
-        },
-        304: {"description": "`If-None-Match` matched the page's ETag; empty body."},
+        200: {"model": ContactPage, "headers": _ETAG_HEADER},
+        304: _NOT_MODIFIED,
         **error_responses(ValidationFailed, ListNotFound),
     },
     openapi_extra=page_openapi(25, "contacts"),
@@ -242,10 +259,29 @@ async def list_contacts(listId: str, request: Request) -> Response:
         service.ListRef(listId, probed_row_of(request)),
         page,
     )
-    headers = {"ETag": found.etag}
-    if etag_matches(request.headers.get("if-none-match"), found.etag):
-        return Response(status_code=304, headers=headers)
-    return Response(found.body, media_type=JSON_MEDIA_TYPE, headers=headers)
+    return _cached(request, found)
+
+
+@router.get(
+    "/{listId}/changes",
+    operation_id="listContactChanges",
+    responses={
+        200: {"model": ChangePage, "headers": _ETAG_HEADER},
+        304: _NOT_MODIFIED,
+        **error_responses(ValidationFailed, ListNotFound),
+    },
+    openapi_extra={"parameters": [_SINCE_PARAMETER, *page_openapi(25, "changes")["parameters"]]},
+)
+async def list_changes(
+    listId: str, request: Request, principal: PrincipalDep, database: DatabaseDep, reads: ReadsDep
+) -> Response:
+    """How a list differs from another of the caller's: added, removed and changed people."""
+    since = changes.since_param(request)
+    page = page_params(request, default_limit=25)
+    found = await changes.page_changes(
+        database, reads, state_of(request).page_cache, principal, (listId, since), page
+    )
+    return _cached(request, found)
 
 
 @router.get(
@@ -277,6 +313,42 @@ async def export_contacts(
     """Export every contact of a contact list as CSV or NDJSON, streamed in stored order."""
     fmt = export.export_format(request.query_params.getlist("format"))
     found = await export.open_export(database, reads, principal, listId, fmt)
+    return StreamingResponse(
+        found.chunks,
+        media_type=found.media_type,
+        headers={"Content-Disposition": found.content_disposition},
+    )
+
+
+@router.get(
+    "/{listId}/changes/export",
+    operation_id="exportContactChanges",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": (
+                "Every change, in the order of the changes pages. CSV columns: `change`, "
+                "`baseContactId`, `changedFields` (`;`-joined), then each contact column "
+                "prefixed `before.` and `after.`."
+            ),
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {
+                    "schema": {"type": "string", "description": "One ContactChange per line."}
+                },
+            },
+        },
+        **error_responses(ValidationFailed, ListNotFound),
+    },
+    openapi_extra={"parameters": [_SINCE_PARAMETER, _EXPORT_FORMAT_PARAMETER]},
+)
+async def export_changes(
+    listId: str, request: Request, principal: PrincipalDep, database: DatabaseDep, reads: ReadsDep
+) -> Response:
+    """Export every change of a list since another as CSV or NDJSON."""
+    since = changes.since_param(request)
+    fmt = export.export_format(request.query_params.getlist("format"))
+    found = await changes.open_export(database, reads, principal, (listId, since), fmt)
     return StreamingResponse(
         found.chunks,
         media_type=found.media_type,
