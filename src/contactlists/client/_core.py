@@ -21,9 +21,18 @@ from pydantic import BaseModel
 from tenacity import RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from contactlists.client.errors import ApiError, ConnectionFailed, error_from_response
-from contactlists.client.models import Connection, Contact, ContactList, Credits, Page
+from contactlists.client.models import (
+    ChangePage,
+    Connection,
+    Contact,
+    ContactList,
+    Credits,
+    Page,
+)
 
 T = TypeVar("T")
+# Covariant: a page of changes (with its summary) is a page of changes.
+T_co = TypeVar("T_co", covariant=True)
 M = TypeVar("M", bound=BaseModel)
 ExportFormat = Literal["csv", "ndjson"]
 
@@ -47,12 +56,12 @@ class CreateListParams(TypedDict, total=False):
 
 
 @dataclass(frozen=True, slots=True)
-class Operation(Generic[T]):
+class Operation(Generic[T_co]):
     """One API call, built once so every retry sends the same request."""
 
     method: str
     path: str
-    parse: Callable[[httpx.Response], T]
+    parse: Callable[[httpx.Response], T_co]
     params: Mapping[str, str | int] | None = None
     body: dict[str, Any] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -172,6 +181,22 @@ def create_list(params: CreateListParams) -> Operation[ContactList]:
         body={"name": params["name"], "filters": filters},
         headers={"Idempotency-Key": key},
     )
+
+
+def refresh_list(list_id: str, idempotency_key: str | None) -> Operation[ContactList]:
+    """The refresh request, its `Idempotency-Key` fixed here for every retry."""
+    key = idempotency_key or str(uuid.uuid4())
+    return Operation(
+        "POST",
+        _list_path(list_id, "/refresh"),
+        _model(ContactList),
+        headers={"Idempotency-Key": key},
+    )
+
+
+def list_changes(list_id: str, since: str, limit: int, offset: int) -> Operation[ChangePage]:
+    params: dict[str, str | int] = {"since": since, "limit": limit, "offset": offset}
+    return Operation("GET", _list_path(list_id, "/changes"), _model(ChangePage), params=params)
 
 
 def get_list(list_id: str) -> Operation[ContactList]:

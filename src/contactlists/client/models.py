@@ -71,6 +71,27 @@ class Page(Model, Generic[T]):
         return self.offset + len(self.items) if self.has_more and self.items else None
 
 
+class ContactChange(Model):
+    """One person's change between two lists: `before` is null when added, `after` when removed."""
+
+    change: str  # "added", "removed" or "changed"
+    base_contact_id: str
+    before: Contact | None
+    after: Contact | None
+    changed_fields: list[str]
+
+
+class ChangeSummary(Model):
+    added: int
+    removed: int
+    changed: int
+    unchanged: int
+
+
+class ChangePage(Page[ContactChange]):
+    summary: ChangeSummary
+
+
 class Credits(Model):
     remaining_credits: int | None
     unlimited: bool = False
