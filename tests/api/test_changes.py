@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from contactlists.lists.changes import CSV_HEADER, diff
 from tests.api.helpers import assert_error, company
@@ -270,3 +271,32 @@ def test_diff_of_wire_contacts() -> None:
         ("removed", "b"),
     ]
     assert found.summary == {"added": 1, "removed": 1, "changed": 1, "unchanged": 1}
+
+
+class TestTimePasses:
+    async def test_create_advance_the_clock_refresh_and_see_all_three_kinds(
+        self, app: FastAPI, client: httpx.AsyncClient, acct: AccountKeys
+    ) -> None:
+        everyone = {
+            "name": "Stripe",
+            "filters": {"companyLinkedInUrls": [company("stripe")], "keywords": "stripe"},
+        }
+        old = await make_list(client, acct.live, everyone)
+        # Half a year later, as an operator would restart a demo server.
+        app.state.settings.sandbox_time_shift_days = 183
+        response = await client.post(f"{LISTS}/{old['id']}/refresh", headers=acct.live)
+        assert response.status_code == 201, response.text
+        new = response.json()
+        assert new["refreshedFrom"] == old["id"]
+        found = await all_changes(client, acct.live, new["id"], old["id"])
+        summary = found["summary"]
+        assert summary["added"] > 0
+        assert summary["removed"] > 0
+        assert summary["changed"] > 0
+        assert summary["added"] + summary["changed"] + summary["unchanged"] == new["contactCount"]
+        assert summary["removed"] + summary["changed"] + summary["unchanged"] == old["contactCount"]
+        assert {item["change"] for item in found["items"]} == {"added", "removed", "changed"}
+        for item in found["items"]:
+            if item["change"] == "changed":
+                assert "role" in item["changedFields"]
+                assert item["before"]["role"] != item["after"]["role"]

@@ -43,6 +43,7 @@ from itertools import accumulate, chain, zip_longest
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from contactlists.providers import sandbox_time
 from contactlists.providers.base import (
     MAX_PAGES,
     PAGE_SIZE,
@@ -162,10 +163,12 @@ class SandboxProvider:
 
     name = "sandbox"
 
-    def __init__(self, latency_ms: int = 0) -> None:
+    def __init__(self, latency_ms: int = 0, time_shift_days: int | None = None) -> None:
         if latency_ms < 0:
             raise ValueError("latency_ms must be >= 0")
         self._latency_s = latency_ms / 1000
+        # None: no clock, the people as generated (`sandbox_time`: what a month does).
+        self._time_shift_days = time_shift_days
 
     async def fetch_page(self, query: LeadQuery, start: int, count: int) -> LeadPage:
         if start < 0 or count < 1:
@@ -176,7 +179,12 @@ class SandboxProvider:
             magic = _magic(company_id)
             if magic is not None and magic.failure and start >= (magic.failing_page - 1) * count:
                 raise _FAILURES[magic.failure](url)
-        people = _results(query)
+        month = (
+            0
+            if self._time_shift_days is None
+            else sandbox_time.sandbox_month(self._time_shift_days)
+        )
+        people = _results(query, month)
         search = hashlib.sha256(repr(query).encode()).digest()
         leads = tuple(_lead(person, search) for person in people[start : start + count])
         return LeadPage(leads, total=len(people))
@@ -225,9 +233,17 @@ def _cost(people: tuple[SandboxPerson, ...]) -> int:
 _CACHE = _BytesBoundedCache(CACHE_BYTES)
 
 
-def company_population(company_id: str) -> tuple[SandboxPerson, ...]:
-    """Everyone an ordinary company employs (magic companies build theirs per query)."""
+def company_population(company_id: str, month: int = 0) -> tuple[SandboxPerson, ...]:
+    """Everyone an ordinary company employs in the sandbox clock's `month`
+    (magic companies build theirs per query)."""
+    if month:
+        return _CACHE.get(("population", company_id, month), lambda: _aged(company_id, month))
     return _CACHE.get(("population", company_id), lambda: _populate(company_id))
+
+
+def _aged(company_id: str, month: int) -> tuple[SandboxPerson, ...]:
+    hire = lambda n: _generate(company_id, n, None)  # noqa: E731 - the new hires
+    return sandbox_time.as_of(company_id, company_population(company_id), month, hire)
 
 
 def _populate(company_id: str) -> tuple[SandboxPerson, ...]:
@@ -255,21 +271,21 @@ def _companies(query: LeadQuery) -> dict[str, str]:
     return {url: company_id for company_id, url in by_id.items()}
 
 
-def _results(query: LeadQuery) -> tuple[SandboxPerson, ...]:
+def _results(query: LeadQuery, month: int = 0) -> tuple[SandboxPerson, ...]:
     """The whole filtered result, companies interleaved one person at a time
     (kept while a create pages through it)."""
-    return _CACHE.get(("results", query), lambda: _interleaved(query))
+    return _CACHE.get(("results", query, month), lambda: _interleaved(query, month))
 
 
-def _interleaved(query: LeadQuery) -> tuple[SandboxPerson, ...]:
-    served = [_served(company_id, query) for company_id in _companies(query).values()]
+def _interleaved(query: LeadQuery, month: int) -> tuple[SandboxPerson, ...]:
+    served = [_served(company_id, query, month) for company_id in _companies(query).values()]
     return tuple(p for p in chain.from_iterable(zip_longest(*served)) if p is not None)
 
 
-def _served(company_id: str, query: LeadQuery) -> tuple[SandboxPerson, ...]:
+def _served(company_id: str, query: LeadQuery, month: int) -> tuple[SandboxPerson, ...]:
     magic = _magic(company_id)
     if magic is None or magic.size is None:
-        return tuple(p for p in company_population(company_id) if _matches(p, query))
+        return tuple(p for p in company_population(company_id, month) if _matches(p, query))
     people = _generate(company_id, magic.size, _Overrides.of(query))
     if magic.duplicates:
         return people[:PAGE_SIZE] + people[PAGE_SIZE - _DUPLICATES_REPEATED :]
