@@ -114,6 +114,15 @@ def _show_list(found: ContactList) -> None:
     console.print(table, highlight=False)
 
 
+def _print_created(created: ContactList, as_json: bool) -> None:
+    """A new list: its JSON, or a summary and its id alone on the last line."""
+    if as_json:
+        _print_json(_wire(created))
+        return
+    _show_list(created)
+    print(created.id)
+
+
 @lists_app.command("create")
 def create(
     name: Annotated[str, typer.Option("--name", help="The list's name.")],
@@ -149,11 +158,7 @@ def create(
             countries=country,
             idempotency_key=idempotency_key,
         )
-    if as_json:
-        _print_json(_wire(created))
-        return
-    _show_list(created)
-    print(created.id)
+    _print_created(created, as_json)
 
 
 @lists_app.command("refresh")
@@ -170,11 +175,7 @@ def refresh(
     """Run a list's search again into a new list; prints the new list's id on the last line."""
     with _client(api_url, api_key) as client, errors.status("Searching Sales Navigator…"):
         created = client.lists.refresh(list_id, idempotency_key=idempotency_key)
-    if as_json:
-        _print_json(_wire(created))
-        return
-    _show_list(created)
-    print(created.id)
+    _print_created(created, as_json)
 
 
 @lists_app.command("changes")
