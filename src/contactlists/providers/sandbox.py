@@ -167,8 +167,10 @@ class SandboxProvider:
         if latency_ms < 0:
             raise ValueError("latency_ms must be >= 0")
         self._latency_s = latency_ms / 1000
-        # None: no clock, the people as generated (`sandbox_time`: what a month does).
-        self._time_shift_days = time_shift_days
+        # The clock's month, read once so that a search's pages agree (a provider
+        # serves one search). None: no clock, the people as generated.
+        shift = time_shift_days
+        self._month = 0 if shift is None else sandbox_time.sandbox_month(shift)
 
     async def fetch_page(self, query: LeadQuery, start: int, count: int) -> LeadPage:
         if start < 0 or count < 1:
@@ -179,12 +181,7 @@ class SandboxProvider:
             magic = _magic(company_id)
             if magic is not None and magic.failure and start >= (magic.failing_page - 1) * count:
                 raise _FAILURES[magic.failure](url)
-        month = (
-            0
-            if self._time_shift_days is None
-            else sandbox_time.sandbox_month(self._time_shift_days)
-        )
-        people = _results(query, month)
+        people = _results(query, self._month)
         search = hashlib.sha256(repr(query).encode()).digest()
         leads = tuple(_lead(person, search) for person in people[start : start + count])
         return LeadPage(leads, total=len(people))
