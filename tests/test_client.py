@@ -211,3 +211,49 @@ async def test_async_search(server: LiveServer) -> None:
             )
         ]
         assert [len(p.items) for p in pages] == [20, 10]
+
+
+def _pair(api: Client) -> tuple[ContactList, ContactList]:
+    """(older, newer): 30 people in both with another role, 3 gone, 5 joined."""
+    urls = [company("sandbox-exact-30")]
+    older = api.lists.create(
+        name="pair", company_linkedin_urls=[*urls, company("sandbox-exact-3")], job_titles=["CTO"]
+    )
+    newer = api.lists.create(
+        name="pair", company_linkedin_urls=[*urls, company("sandbox-exact-5")], job_titles=["VP"]
+    )
+    return older, newer
+
+
+def test_refresh_and_changes(api: Client) -> None:
+    older, newer = _pair(api)
+    refreshed = api.lists.refresh(older.id)
+    assert refreshed.refreshed_from == older.id
+    assert (refreshed.name, refreshed.contact_count) == (older.name, older.contact_count)
+    assert api.lists.refresh(older.id, idempotency_key="k1").id == (
+        api.lists.refresh(older.id, idempotency_key="k1").id
+    )
+    page = api.lists.changes_page(newer.id, since=older.id, limit=5)
+    assert page.summary.model_dump() == {"added": 5, "removed": 3, "changed": 30, "unchanged": 0}
+    assert (page.total, len(page.items), page.has_more) == (38, 5, True)
+    found = list(api.lists.changes(newer.id, since=older.id, page_size=7))
+    assert [c.change for c in found].count("changed") == 30
+    assert found[-1].change == "removed"
+    assert found[-1].after is None
+    assert found[-1].before is not None
+    assert found[-1].before.list_id == older.id
+    assert not list(api.lists.changes(refreshed.id, since=older.id))
+    with pytest.raises(NotFoundError):
+        api.lists.changes_page(newer.id, since="cl_missing")
+
+
+async def test_async_refresh_and_changes(server: LiveServer) -> None:
+    with Client(server.base, server.test) as sync_api:
+        older, newer = _pair(sync_api)
+    async with AsyncClient(server.base, server.test) as api:
+        refreshed = await api.lists.refresh(newer.id)
+        assert refreshed.refreshed_from == newer.id
+        page = await api.lists.changes_page(newer.id, since=older.id)
+        assert page.summary.changed == 30
+        found = [c async for c in api.lists.changes(newer.id, since=older.id, page_size=10)]
+        assert len(found) == page.total == 38

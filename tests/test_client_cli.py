@@ -178,3 +178,34 @@ def test_contacts_search_takes_the_originals_flags(lists: Lists, server: LiveSer
     line = ERROR_LINE.fullmatch(bad.stderr.strip())
     assert line, bad.stderr
     assert line["message"] == "validation failed for 'departments': invalid value: Engineering Ops"
+
+
+def test_refresh_then_changes(lists: Lists, server: LiveServer) -> None:
+    with Client(server.base, server.test) as client:
+        older = client.lists.create(
+            name="before",
+            company_linkedin_urls=[company("sandbox-exact-30"), company("sandbox-exact-3")],
+            job_titles=["CTO"],
+        )
+        newer = client.lists.create(
+            name="after",
+            company_linkedin_urls=[company("sandbox-exact-30"), company("sandbox-exact-5")],
+            job_titles=["VP"],
+        )
+    result = lists("refresh", older.id)
+    refreshed = last_line(result)
+    assert refreshed != older.id
+    assert older.id in result.stdout  # "refreshed from"
+    raw = json.loads(lists("refresh", older.id, "--json").stdout)
+    assert raw["refreshedFrom"] == older.id
+    table = lists("changes", newer.id, "--since", older.id).stdout
+    assert "5 added, 3 removed, 30 changed, 0 unchanged." in table
+    assert "CTO at Sandbox Exact 30" in table
+    found = json.loads(lists("changes", newer.id, "--since", older.id, "--json").stdout)
+    assert found["summary"] == {"added": 5, "removed": 3, "changed": 30, "unchanged": 0}
+    assert len(found["items"]) == 38
+    assert found["items"][0]["after"]["listId"] == newer.id
+    missing = lists("changes", newer.id, "--since", "cl_missing", ok=False)
+    line = ERROR_LINE.fullmatch(missing.stderr.strip())
+    assert line, missing.stderr
+    assert line["code"] == "LIST_NOT_FOUND"

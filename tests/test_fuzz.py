@@ -24,7 +24,7 @@ from tests.live_server import server_env, serving
 
 REQUESTS = int(os.environ.get("CONTACTLISTS_FUZZ_REQUESTS", "1000"))
 LONG_RUN = REQUESTS > 1000
-OPERATIONS = 15
+OPERATIONS = 18
 # A run generates about 15 requests per example asked of each operation, all
 # phases together (measured); one that falls short is topped up with another seed.
 EXAMPLES_PER_OPERATION = max(50, REQUESTS // 14)

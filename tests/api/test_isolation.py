@@ -39,6 +39,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "putSalesNavigatorConnection": {"provider": "sandbox"},
     "searchContacts": {"companyLinkedInUrls": [company("sandbox-exact-3")], "limit": 0},
 }
+# Operations that compare two lists: the owner's list in both positions.
+QUERIES = {"listContactChanges": "since={listId}", "exportContactChanges": "since={listId}"}
 # Unauthenticated callers: the contract's 401 codes.
 UNAUTHENTICATED = {"revoked": "REVOKED_API_KEY", "none": "MISSING_API_KEY"}
 
@@ -167,8 +169,9 @@ def operations(app: FastAPI) -> list[tuple[str, str, str]]:
     return published
 
 
-def _url(path: str, list_id: str) -> str:
-    return path.replace("{listId}", list_id)
+def _url(path: str, list_id: str, operation_id: str = "") -> str:
+    query = QUERIES.get(operation_id, "").replace("{listId}", list_id)
+    return path.replace("{listId}", list_id) + (f"?{query}" if query else "")
 
 
 async def _revoke_live_key(database: Database, account: AccountKeys) -> None:
@@ -206,7 +209,10 @@ async def test_no_caller_but_the_owner_reads_or_changes_anything(
 
     for method, path, operation_id in list_operations:
         response = await client.request(
-            method, _url(path, matrix.list_id), json=BODIES.get(operation_id), headers=headers
+            method,
+            _url(path, matrix.list_id, operation_id),
+            json=BODIES.get(operation_id),
+            headers=headers,
         )
         if caller in UNAUTHENTICATED:
             assert_error(response, 401, UNAUTHENTICATED[caller])

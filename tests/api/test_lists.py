@@ -41,12 +41,14 @@ class TestCreate:
             "filters",
             "contactCount",
             "provider",
+            "refreshedFrom",
             "createdAt",
             "updatedAt",
         }
         assert created["name"] == "Engineering leads"
         assert created["contactCount"] == 30
         assert created["provider"] == "sandbox"
+        assert created["refreshedFrom"] is None
         assert created["filters"] == {
             "companyLinkedInUrls": [company("sandbox-exact-30")],
             "jobTitles": ["Engineering Manager"],

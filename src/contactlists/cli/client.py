@@ -137,6 +137,7 @@ def _show_list(found: ContactList) -> None:
         ("name", found.name),
         ("contacts", str(found.contact_count)),
         ("provider", found.provider),
+        ("refreshed from", found.refreshed_from or "—"),
         ("companies", ", ".join(filters.company_linked_in_urls)),
         ("job titles", ", ".join(filters.job_titles or ()) or "—"),
         ("keywords", filters.keywords or "—"),
@@ -146,6 +147,15 @@ def _show_list(found: ContactList) -> None:
     ):
         table.add_row(Text(label, style="bold"), Text(value))
     console.print(table, highlight=False)
+
+
+def _print_created(created: ContactList, as_json: bool) -> None:
+    """A new list: its JSON, or a summary and its id alone on the last line."""
+    if as_json:
+        _print_json(_wire(created))
+        return
+    _show_list(created)
+    print(created.id)
 
 
 @lists_app.command("create")
@@ -176,11 +186,76 @@ def create(
             countries=country,
             idempotency_key=idempotency_key,
         )
+    _print_created(created, as_json)
+
+
+@lists_app.command("refresh")
+def refresh(
+    list_id: str,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option("--idempotency-key", help="Reuse to make a retried refresh safe."),
+    ] = None,
+    as_json: AsJson = False,
+    api_url: ApiUrl = DEFAULT_BASE_URL,
+    api_key: ApiKey = None,
+) -> None:
+    """Run a list's search again into a new list; prints the new list's id on the last line."""
+    with _client(api_url, api_key) as client, errors.status("Searching Sales Navigator…"):
+        created = client.lists.refresh(list_id, idempotency_key=idempotency_key)
+    _print_created(created, as_json)
+
+
+@lists_app.command("changes")
+def changes(
+    list_id: str,
+    since: Annotated[str, typer.Option("--since", help="The list to compare with.")],
+    as_json: AsJson = False,
+    api_url: ApiUrl = DEFAULT_BASE_URL,
+    api_key: ApiKey = None,
+) -> None:
+    """Show who was added, removed or changed in a list since another list."""
+    with _client(api_url, api_key) as client:
+        page = client.lists.changes_page(list_id, since=since, limit=100)
+        found = list(page.items)
+        while page.next_offset is not None:
+            page = client.lists.changes_page(
+                list_id, since=since, limit=100, offset=page.next_offset
+            )
+            found += page.items
     if as_json:
-        _print_json(_wire(created))
+        _print_json({"summary": _wire(page.summary), "items": [_wire(c) for c in found]})
         return
-    _show_list(created)
-    print(created.id)
+    _print_table(
+        ("change", "name", "before", "after", "fields"),
+        (
+            (
+                item.change,
+                _name_of(item.after or item.before),
+                _role_at(item.before),
+                _role_at(item.after),
+                ", ".join(item.changed_fields) or "—",
+            )
+            for item in found
+        ),
+    )
+    summary = page.summary
+    console.print(
+        f"{summary.added} added, {summary.removed} removed, {summary.changed} changed, "
+        f"{summary.unchanged} unchanged.",
+        highlight=False,
+        markup=False,
+    )
+
+
+def _name_of(contact: Contact | None) -> str:
+    return contact.full_name or "—" if contact is not None else "—"
+
+
+def _role_at(contact: Contact | None) -> str:
+    if contact is None:
+        return "—"
+    return " at ".join(part for part in (contact.role, contact.company_name) if part) or "—"
 
 
 @lists_app.command("list")

@@ -20,8 +20,10 @@ from contactlists.client._core import (
     SearchParams,
 )
 from contactlists.client.models import (
+    ChangePage,
     Connection,
     Contact,
+    ContactChange,
     ContactList,
     Credits,
     Page,
@@ -111,6 +113,24 @@ class AsyncLists:
     async def create(self, **params: Unpack[CreateListParams]) -> ContactList:
         """Run a search and store its leads; retried safely under one `Idempotency-Key`."""
         return await self._client._call(core.create_list(params))
+
+    async def refresh(self, list_id: str, *, idempotency_key: str | None = None) -> ContactList:
+        """Run a list's search again into a new list; retried safely under one key."""
+        return await self._client._call(core.refresh_list(list_id, idempotency_key))
+
+    async def changes_page(
+        self, list_id: str, *, since: str, limit: int = 25, offset: int = 0
+    ) -> ChangePage:
+        """A page of how `list_id` differs from `since`, with the summary."""
+        return await self._client._call(core.list_changes(list_id, since, limit, offset))
+
+    def changes(
+        self, list_id: str, *, since: str, page_size: int = 100
+    ) -> AsyncIterator[ContactChange]:
+        """Every change of `list_id` since `since`, in the API's order, a page at a time."""
+        return self._client._paginate(
+            lambda offset: core.list_changes(list_id, since, page_size, offset)
+        )
 
     async def get(self, list_id: str) -> ContactList:
         return await self._client._call(core.get_list(list_id))

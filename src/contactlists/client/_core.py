@@ -22,6 +22,7 @@ from tenacity import RetryCallState, retry_if_exception, stop_after_attempt, wai
 
 from contactlists.client.errors import ApiError, ConnectionFailed, error_from_response
 from contactlists.client.models import (
+    ChangePage,
     Connection,
     Contact,
     ContactList,
@@ -31,6 +32,8 @@ from contactlists.client.models import (
 )
 
 T = TypeVar("T")
+# Covariant: a page of changes (with its summary) is a page of changes.
+T_co = TypeVar("T_co", covariant=True)
 M = TypeVar("M", bound=BaseModel)
 ExportFormat = Literal["csv", "ndjson"]
 
@@ -69,12 +72,12 @@ class SearchParams(TypedDict, total=False):
 
 
 @dataclass(frozen=True, slots=True)
-class Operation(Generic[T]):
+class Operation(Generic[T_co]):
     """One API call, built once so every retry sends the same request."""
 
     method: str
     path: str
-    parse: Callable[[httpx.Response], T]
+    parse: Callable[[httpx.Response], T_co]
     params: Mapping[str, str | int] | None = None
     body: dict[str, Any] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -227,6 +230,22 @@ def next_search_window(page: SearchPage, page_size: int) -> tuple[int, int] | No
     if not page.has_more or not page.items or offset >= SEARCH_CAP:
         return None
     return min(page_size, SEARCH_CAP - offset), offset
+
+
+def refresh_list(list_id: str, idempotency_key: str | None) -> Operation[ContactList]:
+    """The refresh request, its `Idempotency-Key` fixed here for every retry."""
+    key = idempotency_key or str(uuid.uuid4())
+    return Operation(
+        "POST",
+        _list_path(list_id, "/refresh"),
+        _model(ContactList),
+        headers={"Idempotency-Key": key},
+    )
+
+
+def list_changes(list_id: str, since: str, limit: int, offset: int) -> Operation[ChangePage]:
+    params: dict[str, str | int] = {"since": since, "limit": limit, "offset": offset}
+    return Operation("GET", _list_path(list_id, "/changes"), _model(ChangePage), params=params)
 
 
 def get_list(list_id: str) -> Operation[ContactList]:

@@ -38,6 +38,7 @@ class ContactList(Model):
     filters: ListFilters
     contact_count: int
     provider: str
+    refreshed_from: str | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -89,6 +90,27 @@ class ContactPreview(Model):
 
 class SearchPage(Page[ContactPreview]):
     sales_nav_connected: bool
+
+
+class ContactChange(Model):
+    """One person's change between two lists: `before` is null when added, `after` when removed."""
+
+    change: str  # "added", "removed" or "changed"
+    base_contact_id: str
+    before: Contact | None
+    after: Contact | None
+    changed_fields: list[str]
+
+
+class ChangeSummary(Model):
+    added: int
+    removed: int
+    changed: int
+    unchanged: int
+
+
+class ChangePage(Page[ContactChange]):
+    summary: ChangeSummary
 
 
 class Credits(Model):

@@ -115,6 +115,8 @@ class ContactList(Base):
     filters: Mapped[dict[str, Any]] = mapped_column(JSONType)
     provider: Mapped[str] = mapped_column(sa.String(16))
     contact_count: Mapped[int]
+    # The list a refresh re-ran (its id is kept, as provenance, after it is deleted).
+    refreshed_from: Mapped[str | None] = mapped_column(IdType)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     docs: bool = True
     search_timeout_s: float = Field(default=90.0, gt=0)
     sandbox_latency_ms: int = Field(default=0, ge=0)
+    # The sandbox's clock: the wall clock this many days ahead (its people change monthly).
+    sandbox_time_shift_days: int = Field(default=0, ge=0, le=36500)
     page_cache_mb: int = Field(default=64, ge=0)
     page_cache_entries: int = Field(default=10_000, ge=0)
     credits_per_page: int = Field(default=1, ge=0)

@@ -76,6 +76,7 @@ LIST_COLUMNS = (
     Column("filters", "filters", to_wire=json_value),
     Column("contact_count", "contactCount"),
     Column("provider", "provider"),
+    Column("refreshed_from", "refreshedFrom"),
     Column("created_at", "createdAt", to_wire=rfc3339),
     Column("updated_at", "updatedAt", to_wire=rfc3339),
 )

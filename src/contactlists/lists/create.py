@@ -1,5 +1,8 @@
 """The create flow: one contact list from a live lead search, stored atomically.
 
+A refresh is the same flow: the filters and name come from a stored list, and
+the new list names it in `refreshed_from`.
+
 The contract's order: idempotency replay or conflict, the create rate limit,
 the connection, the credit reservation, the search with no transaction open,
 then one write transaction. A failure gives back the claim and reservation.
@@ -29,9 +32,9 @@ from contactlists.credits import service as credits
 from contactlists.credits.service import Reservation
 from contactlists.idempotency import service as idempotency
 from contactlists.idempotency.service import Claim, IdempotencyKey, StoredResponse
-from contactlists.lists import repository
+from contactlists.lists import repository, service
 from contactlists.lists.columns import lead_values, list_out_from
-from contactlists.lists.schemas import ListCreate
+from contactlists.lists.schemas import ListFilters
 from contactlists.providers.base import (
     MAX_PAGES,
     Lead,
@@ -41,6 +44,15 @@ from contactlists.providers.linkedin import LinkedInHttp
 from contactlists.web.ratelimit import Budget, RequestLimits
 
 logger = logging.getLogger("contactlists")
+
+
+@dataclass(frozen=True, slots=True)
+class ListSpec:
+    """What a create searches for and stores: a request's body, or a refreshed list's."""
+
+    name: str
+    filters: ListFilters
+    refreshed_from: str | None = None
 
 
 @dataclass(slots=True)
@@ -53,7 +65,7 @@ class CreateContext:
     http: LinkedInHttp
     limits: RequestLimits
     request_id: str
-    body: ListCreate
+    spec: ListSpec
     idempotency_key: IdempotencyKey | None = None
     # Filled in as the flow goes; released by `_abandon` if it fails.
     claim: Claim | None = None
@@ -67,6 +79,17 @@ class Created:
 
     body: dict[str, Any]
     replayed: bool
+
+
+async def refresh_spec(database: Database, principal: Principal, list_id: str) -> ListSpec:
+    """What a refresh of the caller's list searches for: its name and stored filters."""
+    async with database.transaction() as conn:
+        found = await repository.read_search(conn, principal, service.checked(list_id))
+    if found is None:
+        raise service.not_found(list_id)
+    name, filters = found
+    # Stored as normalised, so they validate as they did when the list was made.
+    return ListSpec(name, ListFilters.model_validate(filters), refreshed_from=list_id)
 
 
 async def create_list(ctx: CreateContext) -> Created:
@@ -98,7 +121,7 @@ def company_field(urls: list[str] | None, company_url: str, prefix: str = "filte
 
 
 async def _search(ctx: CreateContext) -> SearchResult:
-    filters = ctx.body.filters
+    filters = ctx.spec.filters
     return await connection_search.search_or_fail(
         ctx.database,
         ctx.principal,
@@ -153,9 +176,10 @@ async def _store(ctx: CreateContext, result: SearchResult) -> dict[str, Any]:
         "id": list_id,
         "account_id": principal.account_id,
         "mode": principal.mode,
-        "name": ctx.body.name,
-        "filters": ctx.body.filters.echo(),
+        "name": ctx.spec.name,
+        "filters": ctx.spec.filters.echo(),
         "provider": ctx.provider_name,
+        "refreshed_from": ctx.spec.refreshed_from,
         "contact_count": len(result.leads),
         "created_at": now,
         "updated_at": now,

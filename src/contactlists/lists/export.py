@@ -83,7 +83,7 @@ def csv_cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
 
 
-def _csv_lines(rows: Iterable[Iterable[str]]) -> bytes:
+def csv_lines(rows: Iterable[Iterable[str]]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
     return buffer.getvalue().encode()
@@ -92,7 +92,7 @@ def _csv_lines(rows: Iterable[Iterable[str]]) -> bytes:
 def _render(contacts: list[dict[str, Any]], fmt: ExportFormat) -> bytes:
     if fmt is ExportFormat.NDJSON:
         return b"".join(orjson.dumps(contact) + b"\n" for contact in contacts)
-    return _csv_lines([csv_cell(contact[name]) for name in CSV_FIELDS] for contact in contacts)
+    return csv_lines([csv_cell(contact[name]) for name in CSV_FIELDS] for contact in contacts)
 
 
 def _has_alphanumeric(text: str) -> bool:
@@ -125,7 +125,7 @@ async def _chunks(
     database: Database, list_id: str, count: int, fmt: ExportFormat
 ) -> AsyncIterator[bytes]:
     if fmt is ExportFormat.CSV:
-        yield UTF8_BOM.encode() + _csv_lines([CSV_FIELDS])
+        yield UTF8_BOM.encode() + csv_lines([CSV_FIELDS])
     for start in range(0, count, EXPORT_BATCH):
         async with database.transaction() as conn:
             rows = await repository.page_items(conn, list_id, EXPORT_BATCH, start)

@@ -136,6 +136,25 @@ async def rename_list(
     return (await conn.execute(query)).one_or_none()
 
 
+async def owned_list(conn: AsyncConnection, principal: Principal, list_id: str) -> AnyRow | None:
+    """`read_list` inside a unit of work."""
+    query = sa.select(*LIST_SELECT).where(
+        ContactList.id == list_id, _owned(principal.account_id, principal.mode)
+    )
+    return (await conn.execute(query)).one_or_none()
+
+
+async def read_search(
+    conn: AsyncConnection, principal: Principal, list_id: str
+) -> tuple[str, dict[str, Any]] | None:
+    """A list's name and stored filters (what a refresh runs again), if it is the caller's."""
+    query = sa.select(ContactList.name, ContactList.filters).where(
+        ContactList.id == list_id, _owned(principal.account_id, principal.mode)
+    )
+    row = (await conn.execute(query)).one_or_none()
+    return (row[0], row[1]) if row is not None else None
+
+
 async def insert_list(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(sa.insert(ContactList), [values])
 

@@ -23,10 +23,12 @@ from contactlists.core.errors import (
     error_responses,
 )
 from contactlists.idempotency import service as idempotency
-from contactlists.lists import export, repository, service
-from contactlists.lists.create import CreateContext
+from contactlists.idempotency.service import IdempotencyKey
+from contactlists.lists import changes, export, repository, service
+from contactlists.lists.change_schemas import ChangePage
+from contactlists.lists.create import CreateContext, Created, ListSpec, refresh_spec
 from contactlists.lists.create import create_list as create
-from contactlists.lists.page_cache import etag_matches
+from contactlists.lists.page_cache import CachedPage, etag_matches
 from contactlists.lists.schemas import ContactListOut, ContactPage, ListCreate, ListPage, ListRename
 from contactlists.web.deps import (
     DatabaseDep,
@@ -42,6 +44,15 @@ from contactlists.web.state import state_of
 
 router = APIRouter(prefix="/v1/contacts/lists", route_class=ContractRoute, tags=["Contact Lists"])
 _BODY_ERRORS = (ValidationFailed, PayloadTooLarge, UnsupportedMediaType)
+_CREATE_ERRORS = (
+    PreconditionFailed,
+    InsufficientCredits,
+    IdempotencyConflict,
+    UpstreamFailed,
+    UpstreamUnavailable,
+    ConnectionBusy,
+    GatewayTimeout,
+)
 _IDEMPOTENCY_KEY_PARAMETER = {
     "name": idempotency.HEADER,
     "in": "header",
@@ -72,9 +83,12 @@ _EXPORT_FORMAT_PARAMETER = {
 }
 
 
-async def create_context(request: Request, body: ListCreate) -> CreateContext:
+def _idempotency_key(request: Request, fingerprinted: object) -> IdempotencyKey | None:
+    return idempotency.parse_key(request.headers.getlist(idempotency.HEADER), fingerprinted)
+
+
+def _context(request: Request, spec: ListSpec, key: IdempotencyKey | None) -> CreateContext:
     """Everything a create needs, from the request and the app (see `create`)."""
-    headers = request.headers.getlist(idempotency.HEADER)
     return CreateContext(
         database=state_of(request).database,
         principal=principal_of(request),
@@ -82,9 +96,54 @@ async def create_context(request: Request, body: ListCreate) -> CreateContext:
         http=state_of(request).http,
         limits=request.scope["state"]["rate_limits"],
         request_id=request.state.request_id,
-        body=body,
-        idempotency_key=idempotency.parse_key(headers, await request.json()),
+        spec=spec,
+        idempotency_key=key,
     )
+
+
+_SINCE_PARAMETER = {
+    "name": "since",
+    "in": "query",
+    "required": True,
+    "description": "The id of the list to compare with (the older snapshot, usually).",
+    "schema": {"type": "string", "minLength": 1},
+}
+_ETAG_HEADER = {
+    "ETag": {
+        "description": "Strong; a page of a list never changes.",
+        "schema": {"type": "string"},
+    }
+}
+_NOT_MODIFIED = {"description": "`If-None-Match` matched the page's ETag; empty body."}
+
+
+def _cached(request: Request, found: CachedPage) -> Response:
+    """A cached page's body, or 304 when the client holds it already."""
+    headers = {"ETag": found.etag}
+    if etag_matches(request.headers.get("if-none-match"), found.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(found.body, media_type=JSON_MEDIA_TYPE, headers=headers)
+
+
+async def create_context(request: Request, body: ListCreate) -> CreateContext:
+    key = _idempotency_key(request, await request.json())
+    return _context(request, ListSpec(body.name, body.filters), key)
+
+
+async def refresh_context(listId: str, request: Request) -> CreateContext:
+    """A refresh's create: the list's own search, fingerprinted on its id.
+
+    The list is looked up (404) after the key is checked (400), before the flow."""
+    key = _idempotency_key(request, {"refresh": listId})
+    spec = await refresh_spec(state_of(request).database, principal_of(request), listId)
+    return _context(request, spec, key)
+
+
+def _created(created: Created) -> Response:
+    headers = {"Location": f"/v1/contacts/lists/{created.body['id']}"}
+    if created.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(created.body, status_code=201, headers=headers)
 
 
 @router.get(
@@ -108,16 +167,7 @@ async def list_lists(request: Request) -> Response:
     operation_id="createContactList",
     responses={
         201: {"model": ContactListOut},
-        **error_responses(
-            *_BODY_ERRORS,
-            PreconditionFailed,
-            InsufficientCredits,
-            IdempotencyConflict,
-            UpstreamFailed,
-            UpstreamUnavailable,
-            ConnectionBusy,
-            GatewayTimeout,
-        ),
+        **error_responses(*_BODY_ERRORS, *_CREATE_ERRORS),
     },
     openapi_extra={"parameters": [_IDEMPOTENCY_KEY_PARAMETER]},
 )
@@ -126,11 +176,24 @@ async def create_list(
 ) -> Response:
     """Create a contact list from a live Sales Navigator lead search (synchronous)."""
     # Shielded: a client that disconnects does not abort the create half-way.
-    created = await shielded.run(create(context))
-    headers = {"Location": f"/v1/contacts/lists/{created.body['id']}"}
-    if created.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return json_response(created.body, status_code=201, headers=headers)
+    return _created(await shielded.run(create(context)))
+
+
+@router.post(
+    "/{listId}/refresh",
+    status_code=201,
+    operation_id="refreshContactList",
+    responses={
+        201: {"model": ContactListOut},
+        **error_responses(ValidationFailed, *_CREATE_ERRORS, ListNotFound),
+    },
+    openapi_extra={"parameters": [_IDEMPOTENCY_KEY_PARAMETER]},
+)
+async def refresh_list(
+    context: Annotated[CreateContext, Depends(refresh_context)], shielded: ShieldedWorkDep
+) -> Response:
+    """Run a list's stored filters again and store the result as a new list (synchronous)."""
+    return _created(await shielded.run(create(context)))
 
 
 @router.get(
@@ -179,16 +242,8 @@ async def delete_list(listId: str, principal: PrincipalDep, database: DatabaseDe
     "/{listId}/contacts",
     operation_id="listContacts",
     responses={
-        200: {
-            "model": ContactPage,
-            "headers": {
-                "ETag": {
-                    "description": "Strong; a page of a list never changes.",
-                    "schema": {"type": "string"},
-                }
-            },
-        },
-        304: {"description": "`If-None-Match` matched the page's ETag; empty body."},
+        200: {"model": ContactPage, "headers": _ETAG_HEADER},
+        304: _NOT_MODIFIED,
         **error_responses(ValidationFailed, ListNotFound),
     },
     openapi_extra=page_openapi(25, "contacts"),
@@ -204,10 +259,29 @@ async def list_contacts(listId: str, request: Request) -> Response:
         service.ListRef(listId, probed_row_of(request)),
         page,
     )
-    headers = {"ETag": found.etag}
-    if etag_matches(request.headers.get("if-none-match"), found.etag):
-        return Response(status_code=304, headers=headers)
-    return Response(found.body, media_type=JSON_MEDIA_TYPE, headers=headers)
+    return _cached(request, found)
+
+
+@router.get(
+    "/{listId}/changes",
+    operation_id="listContactChanges",
+    responses={
+        200: {"model": ChangePage, "headers": _ETAG_HEADER},
+        304: _NOT_MODIFIED,
+        **error_responses(ValidationFailed, ListNotFound),
+    },
+    openapi_extra={"parameters": [_SINCE_PARAMETER, *page_openapi(25, "changes")["parameters"]]},
+)
+async def list_changes(
+    listId: str, request: Request, principal: PrincipalDep, database: DatabaseDep, reads: ReadsDep
+) -> Response:
+    """How a list differs from another of the caller's: added, removed and changed people."""
+    since = changes.since_param(request)
+    page = page_params(request, default_limit=25)
+    found = await changes.page_changes(
+        database, reads, state_of(request).page_cache, principal, (listId, since), page
+    )
+    return _cached(request, found)
 
 
 @router.get(
@@ -239,6 +313,42 @@ async def export_contacts(
     """Export every contact of a contact list as CSV or NDJSON, streamed in stored order."""
     fmt = export.export_format(request.query_params.getlist("format"))
     found = await export.open_export(database, reads, principal, listId, fmt)
+    return StreamingResponse(
+        found.chunks,
+        media_type=found.media_type,
+        headers={"Content-Disposition": found.content_disposition},
+    )
+
+
+@router.get(
+    "/{listId}/changes/export",
+    operation_id="exportContactChanges",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": (
+                "Every change, in the order of the changes pages. CSV columns: `change`, "
+                "`baseContactId`, `changedFields` (`;`-joined), then each contact column "
+                "prefixed `before.` and `after.`."
+            ),
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {
+                    "schema": {"type": "string", "description": "One ContactChange per line."}
+                },
+            },
+        },
+        **error_responses(ValidationFailed, ListNotFound),
+    },
+    openapi_extra={"parameters": [_SINCE_PARAMETER, _EXPORT_FORMAT_PARAMETER]},
+)
+async def export_changes(
+    listId: str, request: Request, principal: PrincipalDep, database: DatabaseDep, reads: ReadsDep
+) -> Response:
+    """Export every change of a list since another as CSV or NDJSON."""
+    since = changes.since_param(request)
+    fmt = export.export_format(request.query_params.getlist("format"))
+    found = await changes.open_export(database, reads, principal, (listId, since), fmt)
     return StreamingResponse(
         found.chunks,
         media_type=found.media_type,

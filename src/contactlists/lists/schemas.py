@@ -246,6 +246,7 @@ class ContactListOut(WireModel):
     filters: FiltersOut
     contact_count: int
     provider: Literal["linkedin", "sandbox"]
+    refreshed_from: str | None = Field(description="The list this one refreshed; null if none.")
     created_at: str = Field(examples=["2026-03-03T12:00:00Z"])
     updated_at: str = Field(examples=["2026-03-03T12:00:00Z"])
 

@@ -31,13 +31,13 @@ class ListRef:
     probed: ProbedRow | None = None
 
 
-def _not_found(list_id: str) -> ListNotFound:
+def not_found(list_id: str) -> ListNotFound:
     return ListNotFound(f"Contact list {list_id!r} not found.")
 
 
-def _checked(list_id: str) -> str:
+def checked(list_id: str) -> str:
     if not may_name_a_row(list_id):
-        raise _not_found(list_id)
+        raise not_found(list_id)
     return list_id
 
 
@@ -53,9 +53,9 @@ async def _list_row(
     if probed is not None and probed.value == list_id:
         row = probed.row
     else:
-        row = await repository.read_list(reads, principal, _checked(list_id))
+        row = await repository.read_list(reads, principal, checked(list_id))
     if row is None:
-        raise _not_found(list_id)
+        raise not_found(list_id)
     return row
 
 
@@ -87,7 +87,7 @@ async def page_contacts(
     total = int(list_value(row, "contact_count"))
     items = await repository.read_items(reads, ref.list_id, page.limit, page.offset)
     if len(items) != max(0, min(page.limit, total - page.offset)):
-        raise _not_found(ref.list_id)
+        raise not_found(ref.list_id)
     body = orjson.dumps(page_body([item_out(item) for item in items], total, page))
     if not items:
         # Past the end (or an empty list): cheap to answer again, and caching
@@ -100,14 +100,14 @@ async def rename_list(
     database: Database, principal: Principal, list_id: str, name: str
 ) -> dict[str, Any]:
     async with database.transaction(write=True) as conn:
-        row = await repository.rename_list(conn, principal, _checked(list_id), name, utcnow())
+        row = await repository.rename_list(conn, principal, checked(list_id), name, utcnow())
     if row is None:
-        raise _not_found(list_id)
+        raise not_found(list_id)
     return list_out(row)
 
 
 async def delete_list(database: Database, principal: Principal, list_id: str) -> None:
     async with database.transaction(write=True) as conn:
-        deleted = await repository.delete_list(conn, principal, _checked(list_id))
+        deleted = await repository.delete_list(conn, principal, checked(list_id))
     if not deleted:
-        raise _not_found(list_id)
+        raise not_found(list_id)

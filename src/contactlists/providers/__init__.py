@@ -10,8 +10,12 @@ PROVIDER_NAMES = ("linkedin", "sandbox")
 
 
 def get_provider(name: str, settings: Settings) -> LeadSearchProvider:
-    """A stateless provider. `linkedin` needs a seat first (its cookies, lock, budget
-    and company ids), so `connections.search` builds it."""
+    """A provider for one search (the sandbox reads its clock when built). `linkedin`
+    needs a seat first (its cookies, lock, budget and company ids), so
+    `connections.search` builds it."""
     if name == "sandbox":
-        return SandboxProvider(latency_ms=settings.sandbox_latency_ms)
+        return SandboxProvider(
+            latency_ms=settings.sandbox_latency_ms,
+            time_shift_days=settings.sandbox_time_shift_days,
+        )
     raise LookupError(f"provider {name!r} is not available in this build")

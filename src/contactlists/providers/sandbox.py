@@ -53,6 +53,7 @@ from itertools import accumulate, chain, zip_longest
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+from contactlists.providers import sandbox_time
 from contactlists.providers.base import (
     MAX_PAGES,
     PAGE_SIZE,
@@ -191,10 +192,14 @@ class SandboxProvider:
 
     name = "sandbox"
 
-    def __init__(self, latency_ms: int = 0) -> None:
+    def __init__(self, latency_ms: int = 0, time_shift_days: int | None = None) -> None:
         if latency_ms < 0:
             raise ValueError("latency_ms must be >= 0")
         self._latency_s = latency_ms / 1000
+        # The clock's month, read once so that a search's pages agree (a provider
+        # serves one search). None: no clock, the people as generated.
+        shift = time_shift_days
+        self._month = 0 if shift is None else sandbox_time.sandbox_month(shift)
 
     async def fetch_page(self, query: LeadQuery, start: int, count: int) -> LeadPage:
         if start < 0 or count < 1:
@@ -205,7 +210,7 @@ class SandboxProvider:
             magic = _magic(company_id)
             if magic is not None and magic.failure and start >= (magic.failing_page - 1) * count:
                 raise _FAILURES[magic.failure](url)
-        people, total = _results(query)
+        people, total = _results(query, self._month)
         search = hashlib.sha256(repr(query).encode()).digest()
         leads = tuple(_lead(person, search) for person in people[start : start + count])
         return LeadPage(leads, total=min(total, RESULT_CAP))
@@ -260,17 +265,34 @@ def company_size(company_id: str) -> int:
     return round(math.exp(rng.uniform(0, math.log(MAX_POPULATION))))
 
 
-def company_population(company_id: str) -> tuple[SandboxPerson, ...]:
-    """Everyone an ordinary company employs, whole: for tests and small companies."""
+def company_population(company_id: str, month: int = 0) -> tuple[SandboxPerson, ...]:
+    """Everyone an ordinary company employs in the sandbox clock's `month`, whole:
+    for tests and small companies."""
     chunks = range(math.ceil(company_size(company_id) / CHUNK))
-    return tuple(chain.from_iterable(_chunk(company_id, number) for number in chunks))
+    return tuple(chain.from_iterable(_chunk(company_id, number, month) for number in chunks))
 
 
-def _chunk(company_id: str, number: int) -> tuple[SandboxPerson, ...]:
-    """People `number * CHUNK` onwards of an ordinary company, kept while the cache allows."""
+def _chunk(company_id: str, number: int, month: int = 0) -> tuple[SandboxPerson, ...]:
+    """People `number * CHUNK` onwards of an ordinary company in the clock's
+    `month`, kept while the cache allows.
+
+    Time passes chunk by chunk (`sandbox_time`): anyone may leave or change
+    title, and new people join at the company's last chunk, whose indices run
+    on past its headcount; so a one-chunk company (every one not in
+    `KNOWN_COMPANIES`) ages exactly as a whole.
+    """
     size = min(CHUNK, company_size(company_id) - number * CHUNK)
-    key = ("chunk", company_id, number)
-    return _CACHE.get(key, lambda: _generate(company_id, size, None, number), len)
+    if month <= 0:
+        key: tuple[object, ...] = ("chunk", company_id, number)
+        return _CACHE.get(key, lambda: _generate(company_id, size, None, number), len)
+    people = _chunk(company_id, number)
+    last = number == math.ceil(company_size(company_id) / CHUNK) - 1
+
+    def hire(count: int) -> tuple[SandboxPerson, ...]:
+        return _generate(company_id, count, None, number) if last else people
+
+    key = ("chunk", company_id, number, month)
+    return _CACHE.get(key, lambda: sandbox_time.as_of(company_id, people, month, hire), len)
 
 
 def company_display_name(company_id: str) -> str:
@@ -291,37 +313,39 @@ def _companies(query: LeadQuery) -> dict[str, str]:
     return {url: company_id for company_id, url in by_id.items()}
 
 
-def _results(query: LeadQuery) -> tuple[tuple[SandboxPerson, ...], int]:
-    """The filtered result, companies interleaved one person at a time, and its
-    total (kept while a create pages through it)."""
-    return _CACHE.get(("results", query), lambda: _interleaved(query), lambda r: len(r[0]))
+def _results(query: LeadQuery, month: int = 0) -> tuple[tuple[SandboxPerson, ...], int]:
+    """The filtered result in the clock's `month`, companies interleaved one
+    person at a time, and its total (kept while a create pages through it)."""
+    key = ("results", query, month)
+    return _CACHE.get(key, lambda: _interleaved(query, month), lambda r: len(r[0]))
 
 
-def _interleaved(query: LeadQuery) -> tuple[tuple[SandboxPerson, ...], int]:
-    served = [_served(company_id, query) for company_id in _companies(query).values()]
+def _interleaved(query: LeadQuery, month: int) -> tuple[tuple[SandboxPerson, ...], int]:
+    served = [_served(company_id, query, month) for company_id in _companies(query).values()]
     people = chain.from_iterable(zip_longest(*(found for found, _ in served)))
     return tuple(p for p in people if p is not None), sum(total for _, total in served)
 
 
-def _served(company_id: str, query: LeadQuery) -> tuple[tuple[SandboxPerson, ...], int]:
-    """A company's matches (at most RESULT_CAP) and their count, scanned chunk by chunk."""
+def _served(company_id: str, query: LeadQuery, month: int) -> tuple[tuple[SandboxPerson, ...], int]:
+    """A company's matches (at most RESULT_CAP) and their count, scanned chunk by
+    chunk; magic companies never age."""
     magic = _magic(company_id)
     if magic is None or magic.size is None:
-        return _scan(company_id, query)
+        return _scan(company_id, query, month)
     people = _generate(company_id, magic.size, _Overrides.of(query))
     if magic.duplicates:
         people = people[:PAGE_SIZE] + people[PAGE_SIZE - _DUPLICATES_REPEATED :]
     return people, len(people)
 
 
-def _scan(company_id: str, query: LeadQuery) -> tuple[tuple[SandboxPerson, ...], int]:
+def _scan(company_id: str, query: LeadQuery, month: int) -> tuple[tuple[SandboxPerson, ...], int]:
     size = company_size(company_id)
     found: list[SandboxPerson] = []
     scanned = 0
     for number in range(math.ceil(size / CHUNK)):
         if len(found) >= RESULT_CAP or scanned >= SCAN_LIMIT:
             break
-        chunk = _chunk(company_id, number)
+        chunk = _chunk(company_id, number, month)
         scanned += len(chunk)
         found.extend(p for p in chunk if _matches(p, query))
     total = len(found) if scanned >= size else round(len(found) * size / scanned)

@@ -28,6 +28,7 @@ _COMMON_ERRORS = error_responses(
 # and the operations it feeds (clients and the fuzzer's stateful phase follow them).
 _LIST_ID_SOURCES = {
     "createContactList": ("201", "$response.body#/id"),
+    "refreshContactList": ("201", "$response.body#/id"),
     "getContactList": ("200", "$response.body#/id"),
     "renameContactList": ("200", "$response.body#/id"),
     "listContacts": ("200", "$request.path.listId"),
@@ -35,6 +36,8 @@ _LIST_ID_SOURCES = {
     "deleteContactList": ("204", "$request.path.listId"),
 }
 _LIST_ID_TARGETS = tuple(name for name in _LIST_ID_SOURCES if name != "createContactList")
+# These compare two lists: a list with itself is the simplest valid pair.
+_LIST_PAIR_TARGETS = ("listContactChanges", "exportContactChanges")
 
 
 def _add_links(schema: dict[str, Any]) -> None:
@@ -44,10 +47,14 @@ def _add_links(schema: dict[str, Any]) -> None:
             if source is None:
                 continue
             status, expression = source
-            operation["responses"][status]["links"] = {
+            links = {
                 target: {"operationId": target, "parameters": {"listId": expression}}
                 for target in _LIST_ID_TARGETS
             }
+            for target in _LIST_PAIR_TARGETS:
+                pair = {"listId": expression, "since": expression}
+                links[target] = {"operationId": target, "parameters": pair}
+            operation["responses"][status]["links"] = links
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
