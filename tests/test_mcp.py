@@ -36,6 +36,9 @@ TOOLS = {
     "contact_lists-delete",
     "credits-get",
     "connection-get",
+    "contacts-search",
+    "contact_lists-refresh",
+    "contact_lists-changes",
 }
 
 
@@ -183,6 +186,29 @@ class TestStdio:
             gone = await fail(client, "contact_lists-get", listId=list_id)
             assert "errorCode: LIST_NOT_FOUND" in gone
             assert list_id in gone
+
+    async def test_previews_refreshes_and_compares(self, server: Keys, tmp_path: Path) -> None:
+        async with stdio(server, server.limited, tmp_path) as client:
+            urls = [company("sandbox-exact-60")]
+            preview = await call(
+                client, "contacts-search", companyLinkedInUrls=urls, jobTitles=["CTO"], limit=10
+            )
+            assert (preview["total"], preview["hasMore"], len(preview["items"])) == (60, True, 10)
+            assert preview["salesNavConnected"] is True
+            text = await fail(client, "contacts-search", limit=10)
+            assert "errorCode: MISSING_FILTER" in text
+            created = await call(client, "contact_lists-create", **create_args(name="Source"))
+            refreshed = await call(client, "contact_lists-refresh", listId=created["id"])
+            again = await call(client, "contact_lists-refresh", listId=created["id"])
+            assert refreshed["refreshedFrom"] == created["id"]
+            assert again["id"] == refreshed["id"]  # a repeated call never pays twice
+            changes = await call(
+                client, "contact_lists-changes", listId=refreshed["id"], since=created["id"]
+            )
+            assert changes["summary"] == {
+                "added": 0, "removed": 0, "changed": 0, "unchanged": created["contactCount"]
+            }  # fmt: skip
+            assert changes["items"] == []
 
     async def test_a_422_is_a_tool_error_with_its_action(
         self, server: Keys, tmp_path: Path

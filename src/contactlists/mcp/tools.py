@@ -32,6 +32,7 @@ from pydantic import Field
 from contactlists.client import (
     ApiError,
     AsyncClient,
+    ChangePage,
     Connection,
     Contact,
     ContactList,
@@ -40,6 +41,7 @@ from contactlists.client import (
     NotFoundError,
     Page,
     RetryPolicy,
+    SearchPage,
 )
 from contactlists.client.models import Model
 
@@ -242,6 +244,100 @@ def build_server(source: ClientSource) -> ContactListsMCP:
                 countries=countries,
                 idempotency_key=idempotency_key(arguments),
             )
+
+    @server.tool(
+        name="contacts-search",
+        title="Preview a lead search",
+        description=(
+            "Preview the people a LinkedIn Sales Navigator lead search finds, without "
+            "creating a list: the upstream's match count (`total`, at most 2,500) and one "
+            "page of leads. Give at least one filter. Cost, on an account with limited "
+            "credits and a live key: the server's credits per page (1 by default) for each "
+            "upstream page of 25 the window [offset, offset + limit) covers that returned a "
+            "lead; test keys and unlimited accounts are never charged. When "
+            "salesNavConnected is false, nothing was searched: ask the user to connect "
+            "Sales Navigator. Use it to check a search before contact_lists-create."
+        ),
+        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True),
+    )
+    async def search(
+        ctx: Context,
+        companyLinkedInUrls: Annotated[
+            list[str] | None, Field(description="LinkedIn company page URLs.")
+        ] = None,
+        jobTitles: Annotated[list[str] | None, Field(description="Job titles to match.")] = None,
+        keywords: Annotated[str | None, Field(description="Words every lead must match.")] = None,
+        countries: Annotated[
+            list[str] | None, Field(description="ISO 3166-1 alpha-2 codes, e.g. ['US'].")
+        ] = None,
+        departments: Annotated[
+            list[str] | None,
+            Field(description="Sales Navigator functions, e.g. ['Engineering', 'Sales']."),
+        ] = None,
+        seniorityLevels: Annotated[
+            list[str] | None,
+            Field(description="OWNER, PARTNER, CXO, VP, DIRECTOR, MANAGER, STRATEGIC, ..."),
+        ] = None,
+        firstName: Annotated[str | None, Field(description="A first name to match.")] = None,
+        lastName: Annotated[str | None, Field(description="A last name to match.")] = None,
+        limit: Annotated[int, Field(ge=1, le=100, description="Leads per page, 1-100.")] = 25,
+        offset: Annotated[
+            int, Field(ge=0, le=2499, description="Leads to skip; offset + limit <= 2,500.")
+        ] = 0,
+    ) -> SearchPage:
+        async with server.api(ctx) as client:
+            return await client.contacts.search(
+                limit=limit,
+                offset=offset,
+                company_linkedin_urls=companyLinkedInUrls or [],
+                job_titles=jobTitles,
+                keywords=keywords,
+                countries=countries,
+                departments=departments,
+                seniority_levels=seniorityLevels,
+                first_name=firstName,
+                last_name=lastName,
+            )
+
+    @server.tool(
+        name="contact_lists-refresh",
+        title="Refresh a contact list",
+        description=(
+            "Run a list's stored search again and store the result as a NEW list (same name, "
+            "refreshedFrom = the source); the source list is untouched. Costs what "
+            "contact_lists-create costs. Calling again for the same list within 24 hours "
+            "returns the same new list without a new search or charge. Then compare the two "
+            "with contact_lists-changes (listId = the new list, since = the source)."
+        ),
+        annotations=ToolAnnotations(idempotent_hint=True, open_world_hint=True),
+    )
+    async def refresh(ctx: Context, listId: ListId) -> ContactList:
+        async with server.api(ctx) as client:
+            key = idempotency_key({"refresh": listId})
+            return await client.lists.refresh(listId, idempotency_key=key)
+
+    @server.tool(
+        name="contact_lists-changes",
+        title="What changed between two lists",
+        description=(
+            "How list listId differs from the older list `since`: one page of changes "
+            "(added, removed, or changed in role, companyName, location or seniority), with "
+            "the summary of all of them on every page. 'removed' means not in the newer "
+            "list: the person left, changed title out of the filter, or fell outside the "
+            "first 125 results; it is not proof of a job change. When hasMore is true, call "
+            "again with offset = nextOffset. Free."
+        ),
+        annotations=read_only,
+    )
+    async def changes(
+        ctx: Context,
+        listId: ListId,
+        since: Annotated[str, Field(description="The older list's id (`cl_...`).", min_length=1)],
+        limit: Annotated[int, Field(ge=1, le=100, description="Changes per page, 1-100.")] = 25,
+        offset: Offset = 0,
+    ) -> ChangePage:
+        async with server.api(ctx) as client:
+            return await client.lists.changes_page(listId, since=since, limit=limit, offset=offset)
 
     @server.tool(
         name="contact_lists-list",
