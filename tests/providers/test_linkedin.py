@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 
 from contactlists.providers.base import (
@@ -134,6 +135,25 @@ class TestSession:
         again = await session.check_seat()  # li_a held: the choice stands
         assert again.contract == CONTRACT
         assert fake_linkedin.selections == [CONTRACT]
+
+    async def test_opening_sales_navigator_mints_li_a_as_a_browser_sees_it(
+        self, fake_linkedin: FakeLinkedIn
+    ) -> None:
+        """The fake as OpenCLI's browser meets the real one: opening /sales/ sets li_a
+        for a member with one contract, and sends one with several to the chooser."""
+        headers = {
+            "cookie": COOKIE_HEADER,
+            "csrf-token": JSESSIONID,
+            "x-restli-protocol-version": "2.0.0",
+        }
+        async with httpx.AsyncClient(base_url=fake_linkedin.base_url) as browser:
+            opened = await browser.get("/sales/", headers=headers)
+            assert opened.status_code == 200
+            assert opened.cookies["li_a"] in fake_linkedin.minted
+            fake_linkedin.contracts = ["Team", "Core"]
+            chooser = await browser.get("/sales/", headers=headers)
+            assert chooser.status_code == 302
+            assert chooser.headers["location"].endswith("/sales/contract-chooser")
 
     async def test_no_seat(self, http: Any, fake_linkedin: FakeLinkedIn) -> None:
         fake_linkedin.contracts = []
