@@ -12,10 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# `make run PORT=8001` serves on another port. `demo --port` checks the port is
+# free before it changes anything, migrates, writes .env on first use and reuses
+# the demo key kept in var/demo_key.
+PORT ?= 8000
 run: $(STAMP)
-	CONTACTLISTS_ENV=development $(BIN)/contactlists migrate
-	CONTACTLISTS_ENV=development $(BIN)/contactlists demo
-	CONTACTLISTS_ENV=development $(BIN)/contactlists serve
+	CONTACTLISTS_ENV=development $(BIN)/contactlists demo --port $(PORT)
+	CONTACTLISTS_ENV=development $(BIN)/contactlists serve --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from contactlists.cli.output import print_rows
 from contactlists.client import DEFAULT_BASE_URL, Client, ContactList, ContactListsError
 
 lists_app = typer.Typer(
@@ -45,6 +47,7 @@ ApiKey = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the API's JSON instead.")]
+ListId = Annotated[str, typer.Argument(help="The list's id (cl_…), as `lists list` prints it.")]
 
 
 class Format(enum.StrEnum):
@@ -74,14 +77,6 @@ def _print_json(value: Any) -> None:
 
 def _wire(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json", by_alias=True)
-
-
-def _print_table(columns: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> None:
-    """Cells as plain text: names and titles are data, never Rich markup."""
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*(Text(cell) for cell in row))
-    console.print(table)
 
 
 def _when(moment: datetime) -> str:
@@ -132,7 +127,10 @@ def create(
     api_url: ApiUrl = DEFAULT_BASE_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """Run a lead search and store it as a list; prints its id on the last line."""
+    """Run a lead search and store it as a list; prints its id on the last line.
+
+    Example: contactlists lists create --name "Engineers at Stripe"
+    --company-linkedin https://www.linkedin.com/company/stripe --title Engineer"""
     with _client(api_url, api_key) as client, errors.status("Searching Sales Navigator…"):
         created = client.lists.create(
             name=name,
@@ -153,13 +151,15 @@ def create(
 def list_lists(
     as_json: AsJson = False, api_url: ApiUrl = DEFAULT_BASE_URL, api_key: ApiKey = None
 ) -> None:
-    """List every contact list, newest first."""
+    """List every contact list, newest first.
+
+    Example: contactlists lists list | cut -f1"""
     with _client(api_url, api_key) as client:
         found = list(client.lists.iter())
     if as_json:
         _print_json([_wire(item) for item in found])
         return
-    _print_table(
+    print_rows(
         ("id", "name", "contacts", "provider", "created"),
         (
             (item.id, item.name, str(item.contact_count), item.provider, _when(item.created_at))
@@ -170,12 +170,14 @@ def list_lists(
 
 @lists_app.command("get")
 def get(
-    list_id: str,
+    list_id: ListId,
     as_json: AsJson = False,
     api_url: ApiUrl = DEFAULT_BASE_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """Show one contact list."""
+    """Show one contact list.
+
+    Example: contactlists lists get cl_… --json"""
     with _client(api_url, api_key) as client:
         found = client.lists.get(list_id)
     if as_json:
@@ -186,20 +188,31 @@ def get(
 
 @lists_app.command("rename")
 def rename(
-    list_id: str,
+    list_id: ListId,
     name: Annotated[str, typer.Option("--name", help="The new name.")],
     api_url: ApiUrl = DEFAULT_BASE_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """Rename a contact list."""
+    """Rename a contact list.
+
+    Example: contactlists lists rename cl_… --name "Stripe eng leads"""
     with _client(api_url, api_key) as client:
         renamed = client.lists.rename(list_id, name)
     console.print(f"Renamed {renamed.id} to {renamed.name!r}.", highlight=False, markup=False)
 
 
 @lists_app.command("delete")
-def delete(list_id: str, api_url: ApiUrl = DEFAULT_BASE_URL, api_key: ApiKey = None) -> None:
-    """Delete a contact list and its contacts, permanently."""
+def delete(
+    list_id: ListId,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    api_url: ApiUrl = DEFAULT_BASE_URL,
+    api_key: ApiKey = None,
+) -> None:
+    """Delete a contact list and its contacts, permanently; asks first on a terminal.
+
+    Example: contactlists lists delete cl_… --yes"""
+    if not yes and sys.stdin.isatty() and not typer.confirm(f"Delete {list_id} for good?"):
+        raise typer.Exit(1)
     with _client(api_url, api_key) as client:
         client.lists.delete(list_id)
     console.print(f"Deleted {list_id}.", highlight=False, markup=False)
@@ -207,18 +220,20 @@ def delete(list_id: str, api_url: ApiUrl = DEFAULT_BASE_URL, api_key: ApiKey = N
 
 @lists_app.command("contacts")
 def contacts(
-    list_id: str,
+    list_id: ListId,
     as_json: AsJson = False,
     api_url: ApiUrl = DEFAULT_BASE_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """Show every contact of a list, in stored order."""
+    """Show every contact of a list, in stored order.
+
+    Example: contactlists lists contacts cl_… --json | jq -r '.[].fullName'"""
     with _client(api_url, api_key) as client:
         found = list(client.contacts.iter(list_id))
     if as_json:
         _print_json([_wire(contact) for contact in found])
         return
-    _print_table(
+    print_rows(
         ("#", "name", "role", "company", "location", "seniority"),
         (
             (
@@ -236,13 +251,15 @@ def contacts(
 
 @lists_app.command("export")
 def export(
-    list_id: str,
+    list_id: ListId,
     output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
     fmt: Annotated[Format, typer.Option("--format", help="csv or ndjson.")] = Format.CSV,
     api_url: ApiUrl = DEFAULT_BASE_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """Download every contact of a list as CSV or NDJSON; prints the file on the last line."""
+    """Download every contact of a list as CSV or NDJSON; prints the file on the last line.
+
+    Example: contactlists lists export cl_… --format ndjson -o leads.ndjson"""
     progress = Progress(TextColumn("Exporting"), BarColumn(), MofNCompleteColumn(), console=errors)
     with _client(api_url, api_key) as client:
         total = client.lists.get(list_id).contact_count
