@@ -155,3 +155,38 @@ def test_help_shows_defaults_and_examples(tmp_path: Path) -> None:
             shown = cli(*group, command, "--help").stdout
             assert "Example" in shown, (group, command)
             assert "<bool>" not in shown
+
+
+class TestClientMessages:
+    def test_missing_filter_names_the_cli_flags(self, tmp_path: Path) -> None:
+        cli = Cli(tmp_path)
+        cli.env["CONTACTLISTS_API_KEY"] = "sk_live_unused"
+        result = cli(
+            "lists",
+            "create",
+            "--name",
+            "x",
+            "--company-linkedin",
+            "https://www.linkedin.com/company/x",
+            ok=False,
+        )
+        assert "--title, --keyword or --country" in result.stderr
+
+    def test_a_server_that_is_down_is_retried_out_loud(self, tmp_path: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = {**Cli(tmp_path).env, "CONTACTLISTS_API_KEY": "sk_live_unused"}
+        url = f"http://127.0.0.1:{port}"
+        with subprocess.Popen(
+            [*CLI, "lists", "list", "--api-url", url],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process:
+            assert process.stderr is not None
+            first = process.stderr.readline()
+            process.kill()
+        assert url in first
+        assert "retrying in" in first

@@ -27,7 +27,13 @@ from rich.table import Table
 from rich.text import Text
 
 from contactlists.cli.output import print_rows
-from contactlists.client import DEFAULT_BASE_URL, Client, ContactList, ContactListsError
+from contactlists.client import (
+    DEFAULT_BASE_URL,
+    Client,
+    ContactList,
+    ContactListsError,
+    RetryPolicy,
+)
 
 lists_app = typer.Typer(
     help="Contact lists on a running server, through the API (needs an API key).",
@@ -55,6 +61,18 @@ class Format(enum.StrEnum):
     NDJSON = "ndjson"
 
 
+def _say_retrying(failure: BaseException, wait_s: float, attempt: int) -> None:
+    """The client retries for a while; say so, and where, instead of hanging silently."""
+    errors.print(
+        f"{failure} — retrying in {wait_s:.1f} s (attempt {attempt + 1} of {RETRY.max_attempts})…",
+        highlight=False,
+        markup=False,
+    )
+
+
+RETRY = RetryPolicy(on_retry=_say_retrying)
+
+
 def _fail(message: str) -> NoReturn:
     errors.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(1)
@@ -65,7 +83,7 @@ def _client(api_url: str, api_key: str | None) -> Iterator[Client]:
     if not api_key:
         _fail("no API key: pass --api-key or set CONTACTLISTS_API_KEY")
     try:
-        with Client(api_url, api_key) as client:
+        with Client(api_url, api_key, retry=RETRY) as client:
             yield client
     except ContactListsError as exc:
         _fail(str(exc))
@@ -131,6 +149,8 @@ def create(
 
     Example: contactlists lists create --name "Engineers at Stripe"
     --company-linkedin https://www.linkedin.com/company/stripe --title Engineer"""
+    if not (title or (keyword or "").strip() or country):
+        _fail("give at least one filter: --title, --keyword or --country")
     with _client(api_url, api_key) as client, errors.status("Searching Sales Navigator…"):
         created = client.lists.create(
             name=name,

@@ -99,6 +99,8 @@ class RetryPolicy:
     backoff_s: float = 1.0
     max_backoff_s: float = 30.0
     max_retry_after_s: float = 120.0
+    # Told (the failure, the seconds it will wait, the attempt that failed) before each wait.
+    on_retry: Callable[[BaseException, float, int], object] | None = None
 
     def should_retry(self, exc: BaseException) -> bool:
         if isinstance(exc, ConnectionFailed):
@@ -124,7 +126,13 @@ class RetryPolicy:
             "wait": self.wait,
             "retry": retry_if_exception(self.should_retry),
             "reraise": True,
+            "before_sleep": self._before_sleep,
         }
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        failure = state.outcome.exception() if state.outcome else None
+        if self.on_retry is not None and failure is not None and state.next_action is not None:
+            self.on_retry(failure, state.next_action.sleep, state.attempt_number)
 
 
 def raise_for_error(response: httpx.Response) -> None:

@@ -51,7 +51,9 @@ async def provider_for(database: Database, principal: Principal) -> str:
         connection = await repository.get(conn, principal.account_id)
     if connection is None:
         raise PreconditionFailed(
-            "LinkedIn Sales Navigator is not connected on this account; connect it first."
+            "LinkedIn Sales Navigator is not connected on this account: connect it with PUT "
+            "/v1/integrations/sales-navigator (the browser's cookies), or have the operator run "
+            "`contactlists connect linkedin --account <account> --cookies -`."
         )
     if connection.state != "active":
         raise SalesNavigatorSessionExpired(SESSION_EXPIRED_MESSAGE)

@@ -26,7 +26,11 @@ from pydantic_core import PydanticCustomError
 from contactlists.core.schemas import InputModel, WireModel
 from contactlists.core.textfields import TRIMMED_CLASS, Trimmed
 from contactlists.lists.columns import CONTACT_COLUMNS
-from contactlists.providers.countries import SUPPORTED_COUNTRY_CODES, supported_countries
+from contactlists.providers.countries import (
+    MISTAKEN_CODES,
+    SUPPORTED_COUNTRY_CODES,
+    supported_countries,
+)
 
 MISSING_FILTER_MESSAGE = "At least one filter (jobTitles, keywords, or countries) is required"
 
@@ -86,11 +90,11 @@ def normalize_country(raw: str) -> str:
     code = raw.upper()
     # ASCII only, as the published pattern: "ıd".upper() is "ID".
     if not raw.isascii() or code not in supported_countries():
+        hint = MISTAKEN_CODES.get(code, "an ISO 3166-1 alpha-2 code that LinkedIn has a geo id for")
         raise PydanticCustomError(
             "unsupported_country",
-            "unsupported country '{country}': use an ISO 3166-1 alpha-2 code that "
-            "LinkedIn has a geo id for",
-            {"country": raw},
+            "unsupported country '{country}': use {hint}",
+            {"country": raw, "hint": hint},
         )
     return code
 
