@@ -1,9 +1,12 @@
-"""Issue 16: error messages that say what to do next."""
+"""Issue 16: error messages that say what to do next; one serialisation of `filters`."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
+from contactlists.client.models import ContactList
 from tests.api.helpers import assert_error, create_body
 from tests.conftest import AccountKeys, MakeAccount
 
@@ -36,3 +39,21 @@ async def test_not_connected_says_how_to_connect(
     error = assert_error(response, 422, "SALES_NAVIGATOR_NOT_CONNECTED")
     assert "PUT /v1/integrations/sales-navigator" in error["message"]
     assert "contactlists connect linkedin" in error["message"]
+
+
+async def test_filters_read_the_same_in_create_get_and_list(
+    client: httpx.AsyncClient, acct: AccountKeys
+) -> None:
+    created = await client.post(LISTS, json=create_body(countries=["GB"]), headers=acct.live)
+    list_id = created.json()["id"]
+    got = await client.get(f"{LISTS}/{list_id}", headers=acct.live)
+    listed = await client.get(LISTS, headers=acct.live)
+    filters = re.compile(r'"filters":(\{[^}]*\})')
+    echoed = {filters.findall(r.text)[0] for r in (created, got, listed)}
+    assert echoed == {
+        '{"companyLinkedInUrls":["https://www.linkedin.com/company/sandbox-exact-30"],'
+        '"countries":["GB"]}'
+    }
+    # The client mirrors the wire: no `"keywords": null` the API never sent.
+    dumped = ContactList.model_validate(got.json()).model_dump(by_alias=True, mode="json")
+    assert dumped["filters"] == got.json()["filters"]
