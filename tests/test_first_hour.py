@@ -8,11 +8,14 @@ import pty
 import re
 import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.live_server import LiveServer, run_server
 from tests.test_cli import CLI, Cli, last_line
+from tests.test_client_cli import Lists, _create
 
 ID = re.compile(r"\b(?:acct|key|res|cl)_[a-z2-7]{26}\b")
 
@@ -190,3 +193,50 @@ class TestClientMessages:
             process.kill()
         assert url in first
         assert "retrying in" in first
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with run_server(tmp_path_factory.mktemp("first-hour-server")) as live:
+        yield live
+
+
+@pytest.fixture
+def lists(server: LiveServer, tmp_path: Path) -> Lists:
+    runner = Lists(tmp_path)
+    runner.env.update(CONTACTLISTS_API_URL=server.base, CONTACTLISTS_API_KEY=server.test)
+    return runner
+
+
+def delete_on_a_terminal(lists: Lists, *args: str, answer: bytes) -> int:
+    leader, follower = pty.openpty()
+    with subprocess.Popen(
+        [*CLI, "lists", "delete", *args],
+        cwd=lists.workdir,
+        env=lists.env,
+        stdin=follower,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as process:
+        os.write(leader, answer)
+        code = process.wait(timeout=60)
+    os.close(follower)
+    os.close(leader)
+    return code
+
+
+def test_delete_asks_on_a_terminal(lists: Lists, server: LiveServer) -> None:
+    list_id = _create(server)
+    assert delete_on_a_terminal(lists, list_id, answer=b"n\n") == 1
+    lists("get", list_id)
+    assert delete_on_a_terminal(lists, list_id, "--yes", answer=b"") == 0
+    assert "LIST_NOT_FOUND" in lists("get", list_id, ok=False).stderr
+
+
+def test_export_without_output_takes_the_servers_file_name(
+    lists: Lists, server: LiveServer
+) -> None:
+    list_id = _create(server)
+    saved = last_line(lists("export", list_id))
+    assert saved == str(lists.workdir / "CLI leads.csv") or saved == "CLI leads.csv"
+    assert (lists.workdir / "CLI leads.csv").read_text(encoding="utf-8-sig").startswith("id,")

@@ -57,3 +57,17 @@ async def test_filters_read_the_same_in_create_get_and_list(
     # The client mirrors the wire: no `"keywords": null` the API never sent.
     dumped = ContactList.model_validate(got.json()).model_dump(by_alias=True, mode="json")
     assert dumped["filters"] == got.json()["filters"]
+
+
+async def test_openapi_lists_the_country_codes(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    codes = next(
+        option["items"]["x-enum"]
+        for model in schema.values()
+        for prop in model.get("properties", {}).values()
+        for option in prop.get("anyOf", [])
+        if "x-enum" in option.get("items", {})
+    )
+    assert "GB" in codes
+    assert "UK" not in codes
+    assert codes == sorted(codes)

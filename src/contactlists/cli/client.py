@@ -272,7 +272,14 @@ def contacts(
 @lists_app.command("export")
 def export(
     list_id: ListId,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The file to write, or a directory to save it in under the server's name.",
+        ),
+    ] = Path(),
     fmt: Annotated[Format, typer.Option("--format", help="csv or ndjson.")] = Format.CSV,
     api_url: ApiUrl = DEFAULT_BASE_URL,
     api_key: ApiKey = None,
@@ -291,5 +298,5 @@ def export(
                 format=fmt.value,
                 on_progress=lambda added: progress.advance(task, added),
             )
-    console.print(f"Wrote {written} contacts to {output}.", highlight=False, markup=False)
-    print(output)
+    console.print(f"Wrote {written} contacts to {written.path}.", highlight=False, markup=False)
+    print(written.path)

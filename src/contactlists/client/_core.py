@@ -7,6 +7,7 @@ answer, with no I/O. The two clients differ only in how they send it.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Literal, NotRequired, Required, TypedDict, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 from pydantic import BaseModel
@@ -246,6 +247,26 @@ class RecordCounter:
         return records
 
 
+class Exported(int):
+    """How many contacts an export wrote (an int, as before), and `path`, the file."""
+
+    path: Path
+
+
+def export_path(path: str | os.PathLike[str], headers: httpx.Headers, fallback: str) -> Path:
+    """`path`; or, when it is a directory, the file in it the server's Content-Disposition
+    names (as `curl -OJ` saves it): its file name only, never a path."""
+    target = Path(path)
+    if not target.is_dir():
+        return target
+    disposition = headers.get("content-disposition", "")
+    encoded = re.search(r"filename\*=UTF-8''([^;\s]+)", disposition, re.IGNORECASE)
+    plain = re.search(r'filename="([^"]*)"', disposition)
+    name = unquote(encoded.group(1)) if encoded else plain.group(1) if plain else ""
+    name = Path(name.replace("\\", "/")).name
+    return target / (name if name not in {"", ".", ".."} else fallback)
+
+
 class Download:
     """An export written beside its target and renamed into place when complete,
     so a failed download never leaves a file that looks finished."""
@@ -284,3 +305,8 @@ class Download:
             self._partial.replace(self.path)
         else:
             self._partial.unlink(missing_ok=True)
+
+    def result(self) -> Exported:
+        exported = Exported(self.records)
+        exported.path = self.path
+        return exported

@@ -113,7 +113,8 @@ CompanyUrl = Annotated[
 ]
 CountryCode = Annotated[
     str,
-    Field(json_schema_extra={"pattern": _COUNTRY_PATTERN}),
+    # The codes as a list too: a JSON Schema `enum` would refuse the lower case the API takes.
+    Field(json_schema_extra={"pattern": _COUNTRY_PATTERN, "x-enum": list(SUPPORTED_COUNTRY_CODES)}),
     AfterValidator(normalize_country),
 ]
 
