@@ -137,7 +137,8 @@ def _settings(*, ensure_secret: bool = True) -> Settings:
 
 
 def _fail(message: str) -> NoReturn:
-    _console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    # soft_wrap: a command in the message stays on one line, to copy whole.
+    _console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
