@@ -161,12 +161,11 @@ def test_help_shows_defaults_and_examples(tmp_path: Path) -> None:
 
 
 class TestClientMessages:
-    def test_missing_filter_names_the_cli_flags(self, tmp_path: Path) -> None:
-        cli = Cli(tmp_path)
-        cli.env["CONTACTLISTS_API_KEY"] = "sk_live_unused"
-        result = cli(
-            "lists",
+    def test_missing_filter_names_the_cli_flags(self, lists: Lists) -> None:
+        result = lists(
             "create",
+            "--keyword",
+            " ",
             "--name",
             "x",
             "--company-linkedin",

@@ -29,6 +29,7 @@ from rich.text import Text
 from contactlists.cli.output import print_rows
 from contactlists.client import (
     DEFAULT_BASE_URL,
+    ApiError,
     Client,
     ContactList,
     ContactListsError,
@@ -86,6 +87,8 @@ def _client(api_url: str, api_key: str | None) -> Iterator[Client]:
         with Client(api_url, api_key, retry=RETRY) as client:
             yield client
     except ContactListsError as exc:
+        if isinstance(exc, ApiError) and exc.error_code == "MISSING_FILTER":
+            exc.message = "Give at least one filter: --title, --keyword or --country."
         _fail(str(exc))
 
 
@@ -149,8 +152,6 @@ def create(
 
     Example: contactlists lists create --name "Engineers at Stripe"
     --company-linkedin https://www.linkedin.com/company/stripe --title Engineer"""
-    if not (title or (keyword or "").strip() or country):
-        _fail("give at least one filter: --title, --keyword or --country")
     with _client(api_url, api_key) as client, errors.status("Searching Sales Navigator…"):
         created = client.lists.create(
             name=name,
