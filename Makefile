@@ -4,18 +4,38 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit clean bench profile fuzz crash-test load
+.PHONY: run test lint unit clean bench profile fuzz crash-test load lock
 
-$(STAMP): pyproject.toml
+# Installs come from uv.lock (every version and hash pinned), through uv, which
+# pip puts into .venv first. --locked refuses a lock that pyproject.toml has
+# outgrown: after changing dependencies (or merging a branch that did), run
+# `make lock` and commit uv.lock.
+UV_VERSION := 0.13.9
+UV := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(BIN)/uv
+UV_PYTHON := --python $(BIN)/python
+
+$(BIN)/uv:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
+
+$(STAMP): pyproject.toml uv.lock | $(BIN)/uv
+	$(UV) sync --locked --inexact --extra dev $(UV_PYTHON) \
+		|| { echo "uv.lock does not match pyproject.toml: run \`make lock\` and commit uv.lock" >&2; exit 1; }
 	touch $(STAMP)
 
+# Re-resolve uv.lock from pyproject.toml (newest versions the ranges allow),
+# then install from it.
+lock: | $(BIN)/uv
+	$(UV) lock $(UV_PYTHON)
+	$(MAKE) $(STAMP)
+
+# `make run PORT=8001` serves on another port. `demo --port` checks the port is
+# free before it changes anything, migrates, writes .env on first use and reuses
+# the demo key kept in var/demo_key.
+PORT ?= 8000
 run: $(STAMP)
-	CONTACTLISTS_ENV=development $(BIN)/contactlists migrate
-	CONTACTLISTS_ENV=development $(BIN)/contactlists demo
-	CONTACTLISTS_ENV=development $(BIN)/contactlists serve
+	CONTACTLISTS_ENV=development $(BIN)/contactlists demo --port $(PORT)
+	CONTACTLISTS_ENV=development $(BIN)/contactlists serve --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -45,6 +45,9 @@ GENEROUS_RATE_LIMIT = "100000/minute"
 BACKENDS = ("sqlite", "postgresql")
 POSTGRES_URL_VARIABLE = "CONTACTLISTS_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+# A developer's `.env` (which `make run` writes) must not reach the tests, nor the
+# servers and commands they start; the tests of `.env` itself unset this.
+os.environ["CONTACTLISTS_ENV_FILE"] = ""
 
 
 def _in_thread(work: Callable[[], T]) -> T:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -112,18 +113,27 @@ def test_connect_sandbox(cli: Cli) -> None:
     assert "sandbox" in result.stdout
 
 
-def test_demo_mints_a_fresh_key_and_revokes_the_previous(cli: Cli) -> None:
+def test_demo_keeps_its_key_and_mints_one_only_when_it_is_revoked(cli: Cli) -> None:
     first = cli("demo")
     key_one = last_line(first)
     assert KEY_PATTERN.fullmatch(key_one)
     assert "curl" in first.stdout
-    assert key_one in first.stdout
+    assert "var/demo_key" in first.stdout
+    kept = cli.workdir / "var" / "demo_key"
+    assert kept.read_text().strip() == key_one
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert last_line(cli("demo")) == key_one
+    keys = json.loads(cli("keys", "list", "--account", "demo", "--json").stdout)
+    live = [k for k in keys if k["revokedAt"] is None]
+    assert [k["prefix"] for k in live] == [key_one[:12]]
+    cli("keys", "revoke", live[0]["id"])
     key_two = last_line(cli("demo"))
     assert key_two != key_one
+    assert kept.read_text().strip() == key_two
     listing = cli("keys", "list", "--account", "demo").stdout
     revoked_rows = [line for line in listing.splitlines() if key_one[:12] in line]
     assert revoked_rows
-    assert "UTC" in revoked_rows[0].split("│")[-2]
+    assert "UTC" in revoked_rows[0].split("\t")[-1]
 
 
 def test_grant_credits_and_the_ledger(cli: Cli) -> None:
@@ -133,7 +143,10 @@ def test_grant_credits_and_the_ledger(cli: Cli) -> None:
     assert "initial grant" in ledger
     assert "granted by an operator" in ledger
     assert ledger.count("grant") >= 4  # two kinds, two reasons
-    assert "Balance 15; held by searches in progress 0." in ledger
+    assert (
+        "Balance 15; held by searches in progress 0."
+        in cli("accounts", "ledger", "paying-co").stderr
+    )
     assert "at least 1" in cli("accounts", "grant-credits", "paying-co", "0", ok=False).stderr
     cli("accounts", "create", "free-co")
     unlimited = cli("accounts", "grant-credits", "free-co", "3", ok=False)

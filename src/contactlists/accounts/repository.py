@@ -56,6 +56,15 @@ async def list_keys(conn: AsyncConnection, account_id: str) -> Sequence[AnyRow]:
     return (await conn.execute(query)).all()
 
 
+async def has_active_key(conn: AsyncConnection, account_id: str, key_hash: str) -> bool:
+    query = sa.select(ApiKey.id).where(
+        ApiKey.account_id == account_id,
+        ApiKey.key_hash == key_hash,
+        ApiKey.revoked_at.is_(None),
+    )
+    return (await conn.execute(query)).first() is not None
+
+
 async def revoke_keys(
     conn: AsyncConnection,
     now: datetime,

@@ -82,6 +82,11 @@ async def list_keys(database: Database, account_id: str) -> Sequence[AnyRow]:
         return await repository.list_keys(conn, account_id)
 
 
+async def key_is_active(database: Database, account_id: str, key: str) -> bool:
+    async with database.transaction() as conn:
+        return await repository.has_active_key(conn, account_id, hash_key(key))
+
+
 async def revoke_key(database: Database, key_id: str) -> None:
     async with database.transaction(write=True) as conn:
         if await repository.revoke_keys(conn, utcnow(), key_id=key_id) == 0:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -26,13 +27,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from contactlists.cli.output import print_rows
 from contactlists.client import (
     DEFAULT_BASE_URL,
+    ApiError,
     Client,
     Contact,
     ContactList,
     ContactListsError,
     ContactPreview,
+    RetryPolicy,
 )
 
 lists_app = typer.Typer(
@@ -69,11 +73,24 @@ Countries = Annotated[
     list[str] | None,
     typer.Option("--country", help="An ISO 3166-1 alpha-2 country code (repeatable)."),
 ]
+ListId = Annotated[str, typer.Argument(help="The list's id (cl_…), as `lists list` prints it.")]
 
 
 class Format(enum.StrEnum):
     CSV = "csv"
     NDJSON = "ndjson"
+
+
+def _say_retrying(failure: BaseException, wait_s: float, attempt: int) -> None:
+    """The client retries for a while; say so, and where, instead of hanging silently."""
+    errors.print(
+        f"{failure} — retrying in {wait_s:.1f} s (attempt {attempt + 1} of {RETRY.max_attempts})…",
+        highlight=False,
+        markup=False,
+    )
+
+
+RETRY = RetryPolicy(on_retry=_say_retrying)
 
 
 def _fail(message: str) -> NoReturn:
@@ -86,9 +103,11 @@ def _client(api_url: str, api_key: str | None) -> Iterator[Client]:
     if not api_key:
         _fail("no API key: pass --api-key or set CONTACTLISTS_API_KEY")
     try:
-        with Client(api_url, api_key) as client:
+        with Client(api_url, api_key, retry=RETRY) as client:
             yield client
     except ContactListsError as exc:
+        if isinstance(exc, ApiError) and exc.error_code == "MISSING_FILTER":
+            exc.message = "Give at least one filter: --title, --keyword or --country."
         _fail(str(exc))
 
 
@@ -100,16 +119,8 @@ def _wire(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json", by_alias=True)
 
 
-def _print_table(columns: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> None:
-    """Cells as plain text: names and titles are data, never Rich markup."""
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*(Text(cell) for cell in row))
-    console.print(table)
-
-
 def _print_contacts(found: Sequence[Contact | ContactPreview], start: int) -> None:
-    _print_table(
+    print_rows(
         ("#", "name", "role", "company", "location", "seniority"),
         (
             (
@@ -176,7 +187,10 @@ def create(
     api_url: ApiUrl = DEFAULT_BASE_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """Run a lead search and store it as a list; prints its id on the last line."""
+    """Run a lead search and store it as a list; prints its id on the last line.
+
+    Example: contactlists lists create --name "Engineers at Stripe"
+    --company-linkedin https://www.linkedin.com/company/stripe --title Engineer"""
     with _client(api_url, api_key) as client, errors.status("Searching Sales Navigator…"):
         created = client.lists.create(
             name=name,
@@ -226,7 +240,7 @@ def changes(
     if as_json:
         _print_json({"summary": _wire(page.summary), "items": [_wire(c) for c in found]})
         return
-    _print_table(
+    print_rows(
         ("change", "name", "before", "after", "fields"),
         (
             (
@@ -262,13 +276,15 @@ def _role_at(contact: Contact | None) -> str:
 def list_lists(
     as_json: AsJson = False, api_url: ApiUrl = DEFAULT_BASE_URL, api_key: ApiKey = None
 ) -> None:
-    """List every contact list, newest first."""
+    """List every contact list, newest first.
+
+    Example: contactlists lists list | cut -f1"""
     with _client(api_url, api_key) as client:
         found = list(client.lists.iter())
     if as_json:
         _print_json([_wire(item) for item in found])
         return
-    _print_table(
+    print_rows(
         ("id", "name", "contacts", "provider", "created"),
         (
             (item.id, item.name, str(item.contact_count), item.provider, _when(item.created_at))
@@ -279,12 +295,14 @@ def list_lists(
 
 @lists_app.command("get")
 def get(
-    list_id: str,
+    list_id: ListId,
     as_json: AsJson = False,
     api_url: ApiUrl = DEFAULT_BASE_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """Show one contact list."""
+    """Show one contact list.
+
+    Example: contactlists lists get cl_… --json"""
     with _client(api_url, api_key) as client:
         found = client.lists.get(list_id)
     if as_json:
@@ -295,20 +313,31 @@ def get(
 
 @lists_app.command("rename")
 def rename(
-    list_id: str,
+    list_id: ListId,
     name: Annotated[str, typer.Option("--name", help="The new name.")],
     api_url: ApiUrl = DEFAULT_BASE_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """Rename a contact list."""
+    """Rename a contact list.
+
+    Example: contactlists lists rename cl_… --name "Stripe eng leads"""
     with _client(api_url, api_key) as client:
         renamed = client.lists.rename(list_id, name)
     console.print(f"Renamed {renamed.id} to {renamed.name!r}.", highlight=False, markup=False)
 
 
 @lists_app.command("delete")
-def delete(list_id: str, api_url: ApiUrl = DEFAULT_BASE_URL, api_key: ApiKey = None) -> None:
-    """Delete a contact list and its contacts, permanently."""
+def delete(
+    list_id: ListId,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    api_url: ApiUrl = DEFAULT_BASE_URL,
+    api_key: ApiKey = None,
+) -> None:
+    """Delete a contact list and its contacts, permanently; asks first on a terminal.
+
+    Example: contactlists lists delete cl_… --yes"""
+    if not yes and sys.stdin.isatty() and not typer.confirm(f"Delete {list_id} for good?"):
+        raise typer.Exit(1)
     with _client(api_url, api_key) as client:
         client.lists.delete(list_id)
     console.print(f"Deleted {list_id}.", highlight=False, markup=False)
@@ -316,12 +345,14 @@ def delete(list_id: str, api_url: ApiUrl = DEFAULT_BASE_URL, api_key: ApiKey = N
 
 @lists_app.command("contacts")
 def contacts(
-    list_id: str,
+    list_id: ListId,
     as_json: AsJson = False,
     api_url: ApiUrl = DEFAULT_BASE_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """Show every contact of a list, in stored order."""
+    """Show every contact of a list, in stored order.
+
+    Example: contactlists lists contacts cl_… --json | jq -r '.[].fullName'"""
     with _client(api_url, api_key) as client:
         found = list(client.contacts.iter(list_id))
     if as_json:
@@ -332,13 +363,22 @@ def contacts(
 
 @lists_app.command("export")
 def export(
-    list_id: str,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
+    list_id: ListId,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The file to write, or a directory to save it in under the server's name.",
+        ),
+    ] = Path(),
     fmt: Annotated[Format, typer.Option("--format", help="csv or ndjson.")] = Format.CSV,
     api_url: ApiUrl = DEFAULT_BASE_URL,
     api_key: ApiKey = None,
 ) -> None:
-    """Download every contact of a list as CSV or NDJSON; prints the file on the last line."""
+    """Download every contact of a list as CSV or NDJSON; prints the file on the last line.
+
+    Example: contactlists lists export cl_… --format ndjson -o leads.ndjson"""
     progress = Progress(TextColumn("Exporting"), BarColumn(), MofNCompleteColumn(), console=errors)
     with _client(api_url, api_key) as client:
         total = client.lists.get(list_id).contact_count
@@ -350,8 +390,8 @@ def export(
                 format=fmt.value,
                 on_progress=lambda added: progress.advance(task, added),
             )
-    console.print(f"Wrote {written} contacts to {output}.", highlight=False, markup=False)
-    print(output)
+    console.print(f"Wrote {written} contacts to {written.path}.", highlight=False, markup=False)
+    print(written.path)
 
 
 @contacts_app.command("search")

@@ -12,6 +12,7 @@ client of the API) when it is invoked.
 from __future__ import annotations
 
 import asyncio
+import os
 import shlex
 import signal
 import sys
@@ -23,15 +24,19 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from contactlists.accounts import service as accounts
+from contactlists.cli.output import print_json, print_rows
 from contactlists.connections import service as connections
 from contactlists.core.db import AnyRow, Database, DatabaseNotMigrated
 from contactlists.core.settings import (
+    ENV_FILE,
+    VAR_DIR,
     ConfigurationError,
     Environment,
     Settings,
+    ensure_development_env_file,
     ensure_development_secret,
     get_settings,
 )
@@ -47,6 +52,7 @@ T = TypeVar("T")
 DEMO_ACCOUNT = "demo"
 # The client's command groups (`contactlists.cli.client`), imported when looked up.
 CLIENT_COMMANDS = {"lists": "lists_app", "contacts": "contacts_app"}
+DEMO_KEY_FILE = VAR_DIR / "demo_key"
 
 
 class _Commands(TyperGroup):
@@ -74,6 +80,14 @@ class _Commands(TyperGroup):
         return group
 
 
+def _flag_without_type(self: TyperOption, ctx: Any) -> str | None:
+    """typer 0.29 shows a flag as `--json <bool>`, as if it took a value: show none."""
+    return None if self.is_flag else _typed_option(self, ctx)
+
+
+_typed_option = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign]
+
 app = typer.Typer(help="Operate a Contact Lists API service.", no_args_is_help=True, cls=_Commands)
 accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -89,6 +103,7 @@ app.add_typer(connections_app, name="connections")
 app.command("mcp")(mcp_command)
 
 AccountOption = Annotated[str, typer.Option("--account", help="Account id or name.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead, for scripts.")]
 
 
 @cache
@@ -104,10 +119,14 @@ def _table(*columns: str) -> Table:
     return Table(*columns)
 
 
-def _settings() -> Settings:
+def _settings(*, ensure_secret: bool = True) -> Settings:
     try:
         settings = get_settings()
-        if settings.env is Environment.DEVELOPMENT and not settings.secret_key.get_secret_value():
+        if (
+            ensure_secret
+            and settings.env is Environment.DEVELOPMENT
+            and not settings.secret_key.get_secret_value()
+        ):
             ensure_development_secret()
             get_settings.cache_clear()
             settings = get_settings()
@@ -117,7 +136,8 @@ def _settings() -> Settings:
 
 
 def _fail(message: str) -> NoReturn:
-    _console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    # soft_wrap: a command in the message stays on one line, to copy whole.
+    _console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -141,97 +161,195 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "—"
 
 
+def _iso(moment: datetime | None) -> str | None:
+    """A moment as the API writes it (`2026-11-26T12:00:00Z`)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def _done(as_json: bool, value: dict[str, Any], message: str) -> None:
+    """Say what was done: the message to people, or the value as JSON."""
+    if as_json:
+        print_json(value)
+    else:
+        _console().print(message, highlight=False)
+
+
 @app.command()
-def migrate() -> None:
-    """Create or upgrade the database schema."""
+def migrate(as_json: AsJson = False) -> None:
+    """Create or upgrade the database schema.
+
+    Example: contactlists migrate"""
     from contactlists.core.db import engine_options
     from contactlists.core.migrate import upgrade
 
     settings = _settings()
     upgrade(settings.database_url, engine_options(settings))
-    _console().print("[green]Database migrated.[/green]")
+    _done(as_json, {"migrated": True}, "[green]Database migrated.[/green]")
 
 
 @accounts_app.command("create")
 def accounts_create(
-    name: str,
+    name: Annotated[str, typer.Argument(help="The account's name (unique).")],
     credits: Annotated[
         int | None, typer.Option("--credits", help="Start with N credits (a limited account).")
     ] = None,
     unlimited: Annotated[
         bool, typer.Option("--unlimited", help="Never charge credits (the default).")
     ] = False,
+    as_json: AsJson = False,
 ) -> None:
-    """Create an account; prints its id on the last line."""
+    """Create an account; prints its id on the last line.
+
+    Example: contactlists accounts create acme --credits 100"""
     if credits is not None and unlimited:
         _fail("Give either --credits or --unlimited, not both.")
     account_id = _run(lambda db: accounts.create_account(db, name, credits))
+    if as_json:
+        print_json({"id": account_id, "name": name.strip(), "unlimited": credits is None})
+        return
     _console().print(f"Created account [bold]{name}[/bold].")
     print(account_id)
 
 
 @accounts_app.command("list")
-def accounts_list() -> None:
-    """List accounts."""
+def accounts_list(as_json: AsJson = False) -> None:
+    """List accounts.
+
+    Example: contactlists accounts list | cut -f1"""
     rows = _run(accounts.list_accounts)
-    table = _table("id", "name", "credits", "active keys", "created")
-    for row in rows:
-        credits = "unlimited" if row.unlimited else "limited"
-        table.add_row(row.id, row.name, credits, str(row.active_keys), _when(row.created_at))
-    _console().print(table)
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": row.id,
+                    "name": row.name,
+                    "unlimited": row.unlimited,
+                    "activeKeys": row.active_keys,
+                    "createdAt": _iso(row.created_at),
+                }
+                for row in rows
+            ]
+        )
+        return
+    print_rows(
+        ("id", "name", "credits", "active keys", "created"),
+        (
+            (
+                row.id,
+                row.name,
+                "unlimited" if row.unlimited else "limited",
+                str(row.active_keys),
+                _when(row.created_at),
+            )
+            for row in rows
+        ),
+    )
 
 
 @accounts_app.command("grant-credits")
 def accounts_grant_credits(
     account: Annotated[str, typer.Argument(help="Account id or name.")],
     amount: Annotated[int, typer.Argument(help="Credits to add (at least 1).")],
+    as_json: AsJson = False,
 ) -> None:
-    """Add credits to a limited account; prints its new balance on the last line."""
+    """Add credits to a limited account; prints its new balance on the last line.
+
+    Example: contactlists accounts grant-credits acme 50"""
     balance = _run(lambda db: accounts.grant_credits(db, account, amount))
+    if as_json:
+        print_json({"account": account, "granted": amount, "remainingCredits": balance})
+        return
     _console().print(f"Granted {amount} credits to [bold]{account}[/bold].")
     print(balance)
 
 
 @accounts_app.command("ledger")
-def accounts_ledger(account: Annotated[str, typer.Argument(help="Account id or name.")]) -> None:
-    """Every credit grant, reservation, settlement and release of an account."""
+def accounts_ledger(
+    account: Annotated[str, typer.Argument(help="Account id or name.")], as_json: AsJson = False
+) -> None:
+    """Every credit grant, reservation, settlement and release of an account.
+
+    Example: contactlists accounts ledger acme --json"""
 
     async def work(db: Database) -> Sequence[AnyRow]:
         return await credits.ledger(db, (await accounts.resolve_account(db, account)).id)
 
-    table = _table(
-        "when", "kind", "delta", "held", "balance", "reason", "reservation", "list", "request"
-    )
+    rows: list[tuple[AnyRow, int]] = []
     balance = held = 0
     for row in _run(work):
         balance += row.delta
         held += row.held
-        table.add_row(
-            _when(row.created_at),
-            row.kind,
-            f"{row.delta:+d}" if row.delta else "0",
-            f"{row.held:+d}" if row.held else "0",
-            str(balance),
-            row.reason,
-            row.reservation_id or "—",
-            row.list_id or "—",
-            row.request_id or "—",
-        )
-    _console().print(table)
-    _console().print(f"Balance {balance}; held by searches in progress {held}.")
+        rows.append((row, balance))
+    if as_json:
+        entries = [
+            {
+                "createdAt": _iso(row.created_at),
+                "kind": row.kind,
+                "delta": row.delta,
+                "held": row.held,
+                "balance": after,
+                "reason": row.reason,
+                "reservationId": row.reservation_id,
+                "listId": row.list_id,
+                "requestId": row.request_id,
+            }
+            for row, after in rows
+        ]
+        print_json({"entries": entries, "balance": balance, "held": held})
+        return
+    print_rows(
+        ("when", "kind", "delta", "held", "balance", "reason", "reservation", "list", "request"),
+        (
+            (
+                _when(row.created_at),
+                row.kind,
+                f"{row.delta:+d}" if row.delta else "0",
+                f"{row.held:+d}" if row.held else "0",
+                str(after),
+                row.reason,
+                row.reservation_id or "—",
+                row.list_id or "—",
+                row.request_id or "—",
+            )
+            for row, after in rows
+        ),
+        ids=("reservation", "list", "request"),
+    )
+    # Beside the rows, not among them, when a script reads them.
+    _console(stderr=not sys.stdout.isatty()).print(
+        f"Balance {balance}; held by searches in progress {held}."
+    )
 
 
 @app.command()
-def purge() -> None:
-    """Delete expired idempotency records and close expired credit reservations."""
+def countries(as_json: AsJson = False) -> None:
+    """The country codes a list's `countries` filter (and `lists create --country`) takes.
+
+    Example: contactlists countries | grep -i kingdom"""
+    from contactlists.providers.countries import supported_countries
+
+    known = sorted(supported_countries().values(), key=lambda country: country.code)
+    if as_json:
+        print_json([{"code": country.code, "name": country.name} for country in known])
+        return
+    print_rows(("code", "name"), ((country.code, country.name) for country in known), ids=("code",))
+
+
+@app.command()
+def purge(as_json: AsJson = False) -> None:
+    """Delete expired idempotency records and close expired credit reservations.
+
+    Example: contactlists purge   # from cron, say hourly"""
 
     async def work(db: Database) -> tuple[int, int]:
         return await idempotency.purge(db), await credits.close_expired(db)
 
     records, reservations = _run(work)
-    _console().print(
+    _done(
+        as_json,
+        {"idempotencyRecordsDeleted": records, "reservationsClosed": reservations},
         f"Deleted {records} expired idempotency record(s); "
-        f"closed {reservations} expired credit reservation(s)."
+        f"closed {reservations} expired credit reservation(s).",
     )
 
 
@@ -239,25 +357,52 @@ def purge() -> None:
 def keys_create(
     account: AccountOption,
     test: Annotated[bool, typer.Option("--test", help="A sk_test_ key (sandbox only).")] = False,
+    as_json: AsJson = False,
 ) -> None:
-    """Create an API key; prints it on the last line. It is shown only this once."""
+    """Create an API key; prints it on the last line. It is shown only this once.
+
+    Example: export KEY=$(contactlists keys create --account acme | tail -n1)"""
 
     async def work(db: Database) -> tuple[str, str]:
         found = await accounts.resolve_account(db, account)
         return await accounts.create_key(db, found.id, "test" if test else "live")
 
     key_id, key = _run(work)
+    if as_json:
+        print_json({"id": key_id, "key": key, "mode": "test" if test else "live"})
+        return
     _console().print(f"Created key [bold]{key_id}[/bold]. Store it now: it is not shown again.")
     print(key)
 
 
 @keys_app.command("list")
-def keys_list(account: AccountOption) -> None:
-    """List an account's keys (never the keys themselves)."""
+def keys_list(account: AccountOption, as_json: AsJson = False) -> None:
+    """List an account's keys (never the keys themselves).
 
-    async def work(db: Database) -> list[tuple[str, ...]]:
-        found = await accounts.resolve_account(db, account)
-        return [
+    Example: contactlists keys list --account acme"""
+
+    async def work(db: Database) -> Sequence[AnyRow]:
+        return await accounts.list_keys(db, (await accounts.resolve_account(db, account)).id)
+
+    keys = _run(work)
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": k.id,
+                    "prefix": k.prefix,
+                    "mode": k.mode,
+                    "createdAt": _iso(k.created_at),
+                    "lastUsedAt": _iso(k.last_used_at),
+                    "revokedAt": _iso(k.revoked_at),
+                }
+                for k in keys
+            ]
+        )
+        return
+    print_rows(
+        ("key id", "prefix", "mode", "created", "last used", "revoked"),
+        (
             (
                 k.id,
                 k.prefix + "…",
@@ -266,25 +411,29 @@ def keys_list(account: AccountOption) -> None:
                 _when(k.last_used_at),
                 _when(k.revoked_at),
             )
-            for k in await accounts.list_keys(db, found.id)
-        ]
-
-    table = _table("key id", "prefix", "mode", "created", "last used", "revoked")
-    for row in _run(work):
-        table.add_row(*row)
-    _console().print(table)
+            for k in keys
+        ),
+        ids=("key id",),
+    )
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: str) -> None:
-    """Revoke a key; it stops working on the next request."""
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (key_…), from `keys list`.")],
+    as_json: AsJson = False,
+) -> None:
+    """Revoke a key; it stops working on the next request.
+
+    Example: contactlists keys revoke key_5n4xakjo3vbq2m7c6h4d1f0g9e"""
     _run(lambda db: accounts.revoke_key(db, key_id))
-    _console().print(f"Revoked key [bold]{key_id}[/bold].")
+    _done(as_json, {"id": key_id, "revoked": True}, f"Revoked key [bold]{key_id}[/bold].")
 
 
 @connect_app.command("sandbox")
-def connect_sandbox(account: AccountOption) -> None:
-    """Connect an account to the offline sandbox (renews an expired one)."""
+def connect_sandbox(account: AccountOption, as_json: AsJson = False) -> None:
+    """Connect an account to the offline sandbox (renews an expired one).
+
+    Example: contactlists connect sandbox --account acme"""
 
     async def work(db: Database) -> str:
         found = await accounts.resolve_account(db, account)
@@ -292,7 +441,11 @@ def connect_sandbox(account: AccountOption) -> None:
         return str(found.name)
 
     name = _run(work)
-    _console().print(f"Account [bold]{name}[/bold] is connected to the sandbox.")
+    _done(
+        as_json,
+        {"account": name, "provider": "sandbox", "state": "active"},
+        f"Account [bold]{name}[/bold] is connected to the sandbox.",
+    )
 
 
 def _secret_value(value: str) -> str:
@@ -320,6 +473,7 @@ def connect_linkedin(
         str | None,
         typer.Option("--contract", help="The Sales Navigator contract's name, if several."),
     ] = None,
+    as_json: AsJson = False,
 ) -> None:
     """Connect an account's Sales Navigator seat: the cookies are verified with LinkedIn
     (member, seat, contract), then stored encrypted (renews an expired connection).
@@ -356,12 +510,18 @@ def connect_linkedin(
     except ApiError as exc:
         contracts = exc.details.get("contracts")
         _fail(exc.message + (f" Contracts: {', '.join(contracts)}." if contracts else ""))
-    _console().print(f"Account [bold]{name}[/bold] is connected to its Sales Navigator seat.")
+    _done(
+        as_json,
+        {"account": name, "provider": "linkedin", "state": "active"},
+        f"Account [bold]{name}[/bold] is connected to its Sales Navigator seat.",
+    )
 
 
 @connections_app.command("show")
-def connections_show(account: AccountOption) -> None:
-    """Show an account's connection (never its credentials); last line: its state."""
+def connections_show(account: AccountOption, as_json: AsJson = False) -> None:
+    """Show an account's connection (never its credentials); last line: its state.
+
+    Example: contactlists connections show --account acme"""
 
     async def work(db: Database) -> dict[str, Any]:
         found = await accounts.resolve_account(db, account)
@@ -369,6 +529,9 @@ def connections_show(account: AccountOption) -> None:
 
     settings = _settings()
     shown = _run(work)
+    if as_json:
+        print_json(shown)
+        return
     table = _table(
         "provider", "state", "connected", "last verified", "last error", "member", "cookies"
     )
@@ -464,55 +627,133 @@ def _print_check(report: Any) -> None:
 
 
 @connections_app.command("reencrypt")
-def connections_reencrypt() -> None:
+def connections_reencrypt(as_json: AsJson = False) -> None:
     """Re-encrypt every stored credential with the current CONTACTLISTS_SECRET_KEY, after
-    which the keys in CONTACTLISTS_OLD_SECRET_KEYS can be dropped."""
+    which the keys in CONTACTLISTS_OLD_SECRET_KEYS can be dropped.
+
+    Example: CONTACTLISTS_OLD_SECRET_KEYS=$OLD contactlists connections reencrypt"""
     settings = _settings()
     done, failed = _run(lambda db: connections.reencrypt_all(db, settings))
-    _console().print(f"Re-encrypted {done} connection(s).")
+    _done(
+        as_json,
+        {"reencrypted": done, "failed": failed},
+        f"Re-encrypted {done} connection(s).",
+    )
     if failed:
         _fail(f"{failed} connection(s) could not be decrypted with the configured keys.")
 
 
-@app.command()
-def demo() -> None:
-    """Ensure a `demo` account with a sandbox connection; print a fresh live key."""
-    settings = _settings()
+def _check_port_free(host: str, port: int) -> None:
+    """Fail, naming the way out, when something already listens on host:port."""
+    import socket
 
-    async def work(db: Database) -> str:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT is free, one with a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            _fail(
+                f"Port {port} on {host} is not free ({exc.strerror}): is another `make run` "
+                f"serving there? Nothing was changed. Choose another port: "
+                f"`make run PORT={port + 1}` (or CONTACTLISTS_PORT / `serve --port`)."
+            )
+
+
+def _keep_demo_key(key: str) -> None:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DEMO_KEY_FILE.unlink(missing_ok=True)
+    fd = os.open(DEMO_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+
+
+@app.command()
+def demo(
+    port: Annotated[
+        int | None,
+        typer.Option(
+            help="First check that this port is free, then migrate, write .env if missing, "
+            "and print URLs with this port (what `make run` does).",
+            show_default="CONTACTLISTS_PORT, not checked",
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Ensure a `demo` account with a sandbox connection and a live key; print the key last.
+
+    The key is kept in var/demo_key (mode 0600) and reused while it is valid; a new one
+    is minted (revoking the account's other live keys) only when there is none.
+
+    Example: contactlists demo --port 8001 && contactlists serve --port 8001"""
+    if port is not None:
+        # Before anything is written, the development secret included.
+        _check_port_free(_settings(ensure_secret=False).host, port)
+    settings = _settings()
+    if port is not None:
+        from contactlists.core.db import engine_options
+        from contactlists.core.migrate import upgrade
+
+        if ensure_development_env_file():
+            _console(stderr=True).print(f"Wrote {ENV_FILE} (CONTACTLISTS_ENV=development).")
+        upgrade(settings.database_url, engine_options(settings))
+
+    async def work(db: Database) -> tuple[str, bool]:
         try:
             account_id = (await accounts.resolve_account(db, DEMO_ACCOUNT)).id
         except accounts.OperatorError:
             account_id = await accounts.create_account(db, DEMO_ACCOUNT, None)
         await connections.connect(db, account_id, "sandbox")
+        kept = DEMO_KEY_FILE.read_text().strip() if DEMO_KEY_FILE.exists() else ""
+        if kept and await accounts.key_is_active(db, account_id, kept):
+            return kept, False
         _, key = await accounts.create_key(db, account_id, "live", revoke_previous=True)
-        return key
+        return key, True
 
-    key = _run(work)
-    base = f"http://{settings.host}:{settings.port}"
+    key, minted = _run(work)
+    if minted:
+        _keep_demo_key(key)
+    base = f"http://{settings.host}:{port or settings.port}"
+    if as_json:
+        print_json({"account": DEMO_ACCOUNT, "key": key, "minted": minted, "url": base})
+        return
     body = (
         '{"name": "Engineers at Stripe", "filters": {"companyLinkedInUrls": '
         '["https://www.linkedin.com/company/stripe"], "jobTitles": ["Engineer"]}}'
     )
-    _console().print("Demo account ready (sandbox connection). Try:\n", highlight=False)
-    _console().print(
-        f"  curl -s -X POST {base}/v1/contacts/lists \\\n"
-        f"    -H 'Authorization: Bearer {key}' \\\n"
+    console = _console()
+    console.print("Demo account ready (sandbox connection). Try:\n", highlight=False)
+    console.print(
+        f"  export KEY=$(cat {DEMO_KEY_FILE}) API={base}\n"
+        f"  curl -s -X POST $API/v1/contacts/lists \\\n"
+        f'    -H "Authorization: Bearer $KEY" \\\n'
         f"    -H 'Content-Type: application/json' \\\n"
         f"    -d {shlex.quote(body)}\n",
         highlight=False,
         soft_wrap=True,
     )
+    state = "a new key" if minted else "the key kept from before"
+    console.print(f"Serving on {base} ({state}, also in {DEMO_KEY_FILE}):", highlight=False)
     print(key)
 
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Interface to bind.", show_default="CONTACTLISTS_HOST, else 127.0.0.1"),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port to bind.", show_default="CONTACTLISTS_PORT, else 8000"),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (more than 1 needs Redis).")
+    ] = 1,
 ) -> None:
-    """Serve the API (the database must be migrated)."""
+    """Serve the API (the database must be migrated).
+
+    Example: contactlists serve --host 0.0.0.0 --port 8080"""
     import uvicorn
 
     from contactlists.core.metrics import multiprocess_directory
@@ -526,6 +767,8 @@ def serve(
             "would keep rate limits of its own, multiplying every budget by the workers."
         )
     _run(lambda db: ensure_migrated(db, settings.database_url))
+    host, port = host or settings.host, port or settings.port
+    _check_port_free(host, port)
     # uvicorn raises the SIGTERM it shut down for again once it is done, which
     # would end the process as killed; a finished graceful shutdown exits 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
@@ -533,8 +776,8 @@ def serve(
         uvicorn.run(
             "contactlists.app:create_app",
             factory=True,
-            host=host or settings.host,
-            port=port or settings.port,
+            host=host,
+            port=port,
             workers=workers,
             **uvicorn_options(settings),
         )

@@ -148,19 +148,24 @@ class AsyncLists:
         *,
         format: ExportFormat = "csv",
         on_progress: Callable[[int], object] | None = None,
-    ) -> int:
-        """Stream the list to `path`; returns the number of contacts written."""
+    ) -> core.Exported:
+        """Stream the list to `path` (in a directory: under the server's file name);
+        returns the number of contacts written, with the file as `.path`."""
         response = await self._client._send(core.export_list(list_id, format), stream=True)
         try:
             with (
                 core.transport_errors(response.request),
-                core.Download(path, format, on_progress) as download,
+                core.Download(
+                    core.export_path(path, response.headers, f"{list_id}.{format}"),
+                    format,
+                    on_progress,
+                ) as download,
             ):
                 async for chunk in response.aiter_bytes():
                     download.write(chunk)
         finally:
             await response.aclose()
-        return download.records
+        return download.result()
 
 
 class AsyncContacts:

@@ -7,6 +7,7 @@ answer, with no I/O. The two clients differ only in how they send it.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Literal, NotRequired, Required, TypedDict, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 from pydantic import BaseModel
@@ -124,6 +125,8 @@ class RetryPolicy:
     backoff_s: float = 1.0
     max_backoff_s: float = 30.0
     max_retry_after_s: float = 120.0
+    # Told (the failure, the seconds it will wait, the attempt that failed) before each wait.
+    on_retry: Callable[[BaseException, float, int], object] | None = None
 
     def should_retry(self, exc: BaseException) -> bool:
         if isinstance(exc, ConnectionFailed):
@@ -149,7 +152,13 @@ class RetryPolicy:
             "wait": self.wait,
             "retry": retry_if_exception(self.should_retry),
             "reraise": True,
+            "before_sleep": self._before_sleep,
         }
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        failure = state.outcome.exception() if state.outcome else None
+        if self.on_retry is not None and failure is not None and state.next_action is not None:
+            self.on_retry(failure, state.next_action.sleep, state.attempt_number)
 
 
 def raise_for_error(response: httpx.Response) -> None:
@@ -312,6 +321,26 @@ class RecordCounter:
         return records
 
 
+class Exported(int):
+    """How many contacts an export wrote (an int, as before), and `path`, the file."""
+
+    path: Path
+
+
+def export_path(path: str | os.PathLike[str], headers: httpx.Headers, fallback: str) -> Path:
+    """`path`; or, when it is a directory, the file in it the server's Content-Disposition
+    names (as `curl -OJ` saves it): its file name only, never a path."""
+    target = Path(path)
+    if not target.is_dir():
+        return target
+    disposition = headers.get("content-disposition", "")
+    encoded = re.search(r"filename\*=UTF-8''([^;\s]+)", disposition, re.IGNORECASE)
+    plain = re.search(r'filename="([^"]*)"', disposition)
+    name = unquote(encoded.group(1)) if encoded else plain.group(1) if plain else ""
+    name = Path(name.replace("\\", "/")).name
+    return target / (name if name not in {"", ".", ".."} else fallback)
+
+
 class Download:
     """An export written beside its target and renamed into place when complete,
     so a failed download never leaves a file that looks finished."""
@@ -350,3 +379,8 @@ class Download:
             self._partial.replace(self.path)
         else:
             self._partial.unlink(missing_ok=True)
+
+    def result(self) -> Exported:
+        exported = Exported(self.records)
+        exported.path = self.path
+        return exported

@@ -9,9 +9,9 @@ gives the wire's camelCase back.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 from pydantic.alias_generators import to_camel
 
 T = TypeVar("T")
@@ -30,6 +30,11 @@ class ListFilters(Model):
     countries: list[str] | None = None
     departments: list[str] | None = None
     seniority_levels: list[str] | None = None
+
+    @model_serializer(mode="wrap")
+    def _as_on_the_wire(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The API omits a filter the create did not send: so does a dump, no `null`s."""
+        return {key: value for key, value in handler(self).items() if value is not None}
 
 
 class ContactList(Model):

@@ -48,7 +48,9 @@ async def provider_for(database: Database, principal: Principal) -> str:
     provider = await connected_provider(database, principal)
     if provider is None:
         raise PreconditionFailed(
-            "LinkedIn Sales Navigator is not connected on this account; connect it first."
+            "LinkedIn Sales Navigator is not connected on this account: connect it with PUT "
+            "/v1/integrations/sales-navigator (the browser's cookies), or have the operator run "
+            "`contactlists connect linkedin --account <account> --cookies -`."
         )
     return provider
 

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, Unpack
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -80,6 +81,12 @@ def engine_options(settings: Settings) -> EngineOptions:
     }
 
 
+def _compact_json(value: Any) -> str:
+    """JSON columns are stored as the API writes JSON (orjson: compact, UTF-8), so a
+    list's `filters` spliced from its row reads as the create's answer did."""
+    return orjson.dumps(value).decode()
+
+
 def create_engine(
     database_url: str,
     *,
@@ -92,7 +99,9 @@ def create_engine(
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, pool_size=8, max_overflow=8)
+        engine = create_async_engine(
+            url, pool_size=8, max_overflow=8, json_serializer=_compact_json
+        )
         _configure_sqlite(engine)
         return engine
     connect_args: dict[str, Any] = {}
@@ -107,6 +116,7 @@ def create_engine(
         pool_timeout=pool_timeout_s,
         pool_pre_ping=True,
         connect_args=connect_args,
+        json_serializer=_compact_json,
     )
 
 

@@ -1,9 +1,15 @@
-"""One typed settings object, read from `CONTACTLISTS_*` environment variables."""
+"""One typed settings object, read from `CONTACTLISTS_*` environment variables.
+
+Variables missing from the environment are read from `.env` in the working
+directory (`make run` writes one for development), or from the file
+`CONTACTLISTS_ENV_FILE` names; set it empty to read none.
+"""
 
 from __future__ import annotations
 
 import enum
 import ipaddress
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +24,13 @@ from contactlists.core.secret_strength import MIN_SECRET_BITS, estimated_bits
 VAR_DIR = Path("var")
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{VAR_DIR / 'contactlists.db'}"
 SECRET_KEY_FILE = VAR_DIR / "secret_key"
+ENV_FILE = Path(".env")
+DEVELOPMENT_ENV_FILE_TEXT = """\
+# Written by `make run` on first use: the `contactlists` operator commands run in
+# this directory read it, so they use the development server's database and secret
+# (./var). Delete it, or set CONTACTLISTS_ENV=production, for anything else.
+CONTACTLISTS_ENV=development
+"""
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -184,6 +197,15 @@ def ensure_development_secret() -> str:
     return key
 
 
+def ensure_development_env_file() -> bool:
+    """Write `.env` for development unless there is one; True when it was written."""
+    if ENV_FILE.exists():
+        return False
+    ENV_FILE.write_text(DEVELOPMENT_ENV_FILE_TEXT)
+    return True
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    env_file = os.environ.get("CONTACTLISTS_ENV_FILE", str(ENV_FILE))
+    return Settings(_env_file=env_file or None)

@@ -28,7 +28,11 @@ from contactlists.core.schemas import InputModel, WireModel
 from contactlists.core.textfields import TRIMMED_CLASS, Trimmed
 from contactlists.lists.columns import CONTACT_COLUMNS, Column
 from contactlists.providers.base import LeadQuery
-from contactlists.providers.countries import SUPPORTED_COUNTRY_CODES, supported_countries
+from contactlists.providers.countries import (
+    MISTAKEN_CODES,
+    SUPPORTED_COUNTRY_CODES,
+    supported_countries,
+)
 from contactlists.providers.facets import (
     DEPARTMENT_IDS,
     SENIORITY_FACET_IDS,
@@ -95,11 +99,11 @@ def normalize_country(raw: str) -> str:
     code = raw.upper()
     # ASCII only, as the published pattern: "ıd".upper() is "ID".
     if not raw.isascii() or code not in supported_countries():
+        hint = MISTAKEN_CODES.get(code, "an ISO 3166-1 alpha-2 code that LinkedIn has a geo id for")
         raise PydanticCustomError(
             "unsupported_country",
-            "unsupported country '{country}': use an ISO 3166-1 alpha-2 code that "
-            "LinkedIn has a geo id for",
-            {"country": raw},
+            "unsupported country '{country}': use {hint}",
+            {"country": raw, "hint": hint},
         )
     return code
 
@@ -134,7 +138,8 @@ CompanyUrl = Annotated[
 ]
 CountryCode = Annotated[
     str,
-    Field(json_schema_extra={"pattern": _COUNTRY_PATTERN}),
+    # The codes as a list too: a JSON Schema `enum` would refuse the lower case the API takes.
+    Field(json_schema_extra={"pattern": _COUNTRY_PATTERN, "x-enum": list(SUPPORTED_COUNTRY_CODES)}),
     AfterValidator(normalize_country),
 ]
 

@@ -24,7 +24,9 @@ def mcp_command(
         ),
     ] = None,
 ) -> None:
-    """Serve the API's tools to an AI agent over stdio (MCP); needs an API key."""
+    """Serve the API's tools to an AI agent over stdio (MCP); needs an API key.
+
+    Example: CONTACTLISTS_API_KEY=sk_live_… contactlists mcp"""
     if not api_key:
         print("error: no API key: pass --api-key or set CONTACTLISTS_API_KEY", file=sys.stderr)
         raise typer.Exit(1)

@@ -20,6 +20,10 @@ from types import MappingProxyType
 _DATA_FILE = "linkedin-country-geo-ids.csv"
 _CODE = re.compile(r"[A-Z]{2}")
 _GEO_ID = re.compile(r"[0-9]+")
+# Codes people reach for that ISO 3166-1 does not give that country: what to use.
+MISTAKEN_CODES: Mapping[str, str] = MappingProxyType(
+    {"UK": "GB, the United Kingdom's ISO code", "EL": "GR, Greece's ISO code"}
+)
 
 
 @dataclass(frozen=True, slots=True)

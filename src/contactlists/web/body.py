@@ -44,7 +44,10 @@ async def load_json_object(request: Request) -> None:
     """Read, size-check and parse the body, caching it where FastAPI looks for it."""
     content_type = request.headers.get("content-type")
     if content_type and not _is_json_media_type(content_type):
-        raise UnsupportedMediaType(f"Content-Type {content_type!r} is not supported; send JSON.")
+        raise UnsupportedMediaType(
+            f"Content-Type {content_type!r} is not supported: send the body as JSON with "
+            "`Content-Type: application/json` (curl: -H 'Content-Type: application/json')."
+        )
     raw = await _read_limited(request)
     if not raw.strip():
         raise _invalid_body("The request body must be a JSON object.", "INVALID_JSON")
