@@ -270,6 +270,9 @@ class TestCheck:
         assert_no_cookie_value(result.stdout + result.stderr, fake_linkedin)
         shown = cli(settings, "connections", "show", "--account", "cli-seat")
         assert last_line(shown) == "expired"  # as a search would have concluded
+        # The lastError a search would have written: the signal once, then the detail.
+        assert "SESSION_ENDED: LinkedIn deleted li_at" in shown.stdout
+        assert "SESSION_ENDED: SESSION_ENDED" not in shown.stdout
         # LinkedIn deleted li_at, and the stored jar says so: the next check names it.
         text = cli(settings, "connections", "check", "--account", "cli-seat")
         assert text.returncode == 1

@@ -96,20 +96,6 @@ class CheckReport:
         }
 
 
-# Signals after which the seat cannot search until it is connected again.
-_SESSION_ENDS = frozenset(
-    {
-        "SESSION_ENDED",
-        "LOGIN_WALL",
-        "REDIRECTED",
-        "UNAUTHORIZED",
-        "CSRF_REJECTED",
-        "FORBIDDEN",
-        "SALES_NAVIGATOR_SEAT_REQUIRED",
-    }
-)
-
-
 def signal_of(exc: ProviderError) -> str:
     """The name a failure goes by in the report (the `lastError` prefix where it has one)."""
     if isinstance(exc, SessionExpired):
@@ -129,6 +115,8 @@ class _Steps:
     def __init__(self, report: CheckReport) -> None:
         self._report = report
         self._current: CheckStep | None = None
+        # The failure after which the seat cannot search until it is reconnected.
+        self.session_end: SessionExpired | SeatRequired | None = None
 
     async def run(self, name: str, action: Action) -> None:
         step = CheckStep(name)
@@ -144,6 +132,8 @@ class _Steps:
         except ProviderError as exc:
             step.status, step.signal = "failed", signal_of(exc)
             step.detail = str(exc) or type(exc).__name__
+            if isinstance(exc, SessionExpired | SeatRequired):
+                self.session_end = exc
         finally:
             step.duration_ms = round((time.perf_counter() - started) * 1000)
             self._current = None
@@ -206,11 +196,10 @@ async def check_connection(
             actions += _company_steps(session, database, account_id, company_url, search)
         for step_name, action in actions:
             await steps.run(step_name, action)
-    ended = next((step for step in report.steps if step.signal in _SESSION_ENDS), None)
-    if ended is not None:
-        # What a search would conclude from the same answer.
+    if steps.session_end is not None:
+        # What a search would conclude from the same answer, with the same lastError.
         async with database.transaction(write=True) as conn:
-            await repository.mark_expired(conn, account_id, f"{ended.signal}: {ended.detail}")
+            await repository.mark_expired(conn, account_id, str(steps.session_end))
     return report
 
 
