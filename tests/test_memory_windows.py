@@ -4,10 +4,9 @@ should give, a window that slides, and no memory kept for callers who stopped.""
 from __future__ import annotations
 
 import pytest
-from limits import parse
 
 from contactlists.web import ratelimit
-from contactlists.web.ratelimit import SWEEP_INTERVAL_S, MemoryWindows
+from contactlists.web.ratelimit import SWEEP_INTERVAL_S, MemoryWindows, window_of
 
 
 class Clock:
@@ -27,7 +26,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 def test_refuses_at_the_limit_and_reports_remaining(clock: Clock) -> None:
     windows = MemoryWindows()
-    item = parse("3/minute")
+    item = window_of("3/minute")
     outcomes = []
     for _ in range(4):
         allowed, usage = windows.hit(item, "REQUESTS", "acct")
@@ -42,7 +41,7 @@ def test_refuses_at_the_limit_and_reports_remaining(clock: Clock) -> None:
 
 def test_window_slides_one_hit_at_a_time(clock: Clock) -> None:
     windows = MemoryWindows()
-    item = parse("2/minute")
+    item = window_of("2/minute")
     windows.hit(item, "REQUESTS", "acct")
     clock.now += 30
     windows.hit(item, "REQUESTS", "acct")
@@ -56,7 +55,7 @@ def test_window_slides_one_hit_at_a_time(clock: Clock) -> None:
 
 def test_refused_hits_do_not_count(clock: Clock) -> None:
     windows = MemoryWindows()
-    item = parse("1/second")
+    item = window_of("1/second")
     assert windows.hit(item, "REQUESTS", "acct")[0]
     for _ in range(5):
         assert not windows.hit(item, "REQUESTS", "acct")[0]
@@ -66,22 +65,22 @@ def test_refused_hits_do_not_count(clock: Clock) -> None:
 
 def test_budgets_identifiers_and_limits_are_separate(clock: Clock) -> None:
     windows = MemoryWindows()
-    one = parse("1/minute")
+    one = window_of("1/minute")
     assert windows.hit(one, "REQUESTS", "a")[0]
     assert windows.hit(one, "REQUESTS", "b")[0]
     assert windows.hit(one, "CREATES", "a")[0]
     # A changed setting is a new window, as the `limits` package keys it.
-    assert windows.hit(parse("2/minute"), "REQUESTS", "a")[0]
+    assert windows.hit(window_of("2/minute"), "REQUESTS", "a")[0]
     assert not windows.hit(one, "REQUESTS", "a")[0]
 
 
 def test_idle_windows_are_forgotten(clock: Clock) -> None:
     windows = MemoryWindows()
     for address in range(100):
-        windows.hit(parse("5/second"), "UNAUTHENTICATED", f"10.0.0.{address}")
-    windows.hit(parse("5/hour"), "REQUESTS", "acct")
+        windows.hit(window_of("5/second"), "UNAUTHENTICATED", f"10.0.0.{address}")
+    windows.hit(window_of("5/hour"), "REQUESTS", "acct")
     assert len(windows) == 101
     clock.now += SWEEP_INTERVAL_S + 1
-    windows.hit(parse("5/hour"), "REQUESTS", "acct")
+    windows.hit(window_of("5/hour"), "REQUESTS", "acct")
     # The hour-long window still holds hits; the second-long ones are gone.
     assert len(windows) == 1

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from contactlists.connections.router import connectors_router
 from contactlists.connections.router import router as connections_router
@@ -35,6 +37,7 @@ from contactlists.web.middleware import RequestContextMiddleware
 from contactlists.web.openapi import openapi_document
 from contactlists.web.ratelimit import Limiter
 from contactlists.web.shielding import ShieldedWork
+from contactlists.web.state import AppState
 
 API_DESCRIPTION = (
     "Contact lists from LinkedIn Sales Navigator lead searches: a company's LinkedIn page "
@@ -58,6 +61,20 @@ async def readyz(database: DatabaseDep) -> Response:
     """Readiness: the database answers."""
     await database.ping()
     return json_response({"status": "ready"})
+
+
+class ContactListsApi(FastAPI):
+    """FastAPI with one application in front of its middleware stack.
+
+    `front` (the direct GET routes, `HotRoutes`) gets every request first and
+    passes on what it does not serve; None leaves every request to the stack.
+    """
+
+    front: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return stack if self.front is None else self.front(stack)
 
 
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
@@ -92,7 +109,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             await limiter.close()
             await database.dispose()
 
-    app = FastAPI(
+    app = ContactListsApi(
         title="Contact Lists API",
         version="1.0.0",
         description=API_DESCRIPTION,
@@ -111,6 +128,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
         # every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+    app.state = AppState()
     routers = (
         lists_router,
         contacts_router,
@@ -137,8 +155,11 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
     plain_paths = frozenset({METRICS_PATH, *plain})
     # The framework's own routes (the docs) are registered before the routers.
     served = [route for route in app.routes if isinstance(route, Route)] + app.state.api_routes
-    app.add_middleware(HotRoutes, routes=served, handlers=app.exception_handlers)
+    in_context = partial(RequestContextMiddleware, debug=settings.debug, plain_paths=plain_paths)
+    app.front = partial(
+        HotRoutes, routes=served, handlers=app.exception_handlers, in_context=in_context
+    )
     app.add_middleware(BodyDeadline, timeout_s=settings.body_timeout_s)
-    app.add_middleware(RequestContextMiddleware, debug=settings.debug, plain_paths=plain_paths)
+    app.add_middleware(in_context)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app

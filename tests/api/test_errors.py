@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -532,6 +533,21 @@ class TestHeaders:
             )
             assert response.headers["x-request-id"].encode() != bad
             assert response.json()["error"]["requestId"] == response.headers["x-request-id"]
+
+    async def test_generated_request_ids_are_random_uuids(
+        self, client: httpx.AsyncClient, acct: AccountKeys
+    ) -> None:
+        seen = set()
+        for path in [LISTS] * 50 + ["/v1/nope"] * 50:
+            generated = (await client.get(path, headers=acct.live)).headers["x-request-id"]
+            parsed = uuid.UUID(generated)
+            assert (str(parsed), parsed.version, parsed.variant) == (
+                generated,
+                4,
+                uuid.RFC_4122,
+            )
+            seen.add(generated)
+        assert len(seen) == 100
 
     async def test_security_headers_on_success_and_error(
         self, client: httpx.AsyncClient, acct: AccountKeys

@@ -1,8 +1,8 @@
 """The hot GET routes answer exactly as the framework's own routing would.
 
-`routing.HotRoutes` serves the direct GET routes from the middleware stack. The
-same requests are sent to the app as it runs and to one with `HotRoutes`
-taken out of its middleware, on one database, and every answer must match:
+`HotRoutes` serves the direct GET routes in front of the framework's stack. The
+same requests are sent to the app as it runs and to one without `HotRoutes`
+in front, on one database, and every answer must match:
 status, body and headers, except what differs by nature (request ids, the
 moving rate-limit figures).
 """
@@ -17,10 +17,9 @@ import httpx
 import orjson
 from fastapi import FastAPI
 
-from contactlists.app import create_app
+from contactlists.app import ContactListsApi, create_app
 from contactlists.core.metrics import REQUESTS
 from contactlists.core.settings import Settings
-from contactlists.web.hot_routes import HotRoutes
 from contactlists.web.routes import ContractRoute
 from tests.api.helpers import create_body
 from tests.conftest import AccountKeys, MakeAccount, asgi_client
@@ -33,7 +32,8 @@ VARYING_HEADERS = {"x-request-id", "x-ratelimit-remaining", "x-ratelimit-reset"}
 async def _framework_routed(settings: Settings) -> AsyncIterator[FastAPI]:
     """The app with every request left to the framework's router."""
     application = create_app(settings)
-    application.user_middleware = [m for m in application.user_middleware if m.cls is not HotRoutes]
+    assert isinstance(application, ContactListsApi)
+    application.front = None
     async with application.router.lifespan_context(application):
         yield application
 

@@ -15,7 +15,8 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, cast
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
 
 import sqlalchemy as sa
 from starlette.requests import Request
@@ -54,8 +55,9 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "").strip()
+def bearer_token(authorization: str | None) -> str:
+    """The key an `Authorization` header's value carries."""
+    header = (authorization or "").strip()
     if not header or header.lower() == "bearer":
         raise Unauthenticated(
             "Missing API key: send `Authorization: Bearer sk_live_...`.",
@@ -109,16 +111,20 @@ class OwnedRowProbe:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ProbedRow:
-    """What a probe found for the value its parameter had: the row, or None."""
+class ProbedRow(NamedTuple):
+    """What a probe found for the value its parameter had: the row, or None.
+
+    A named tuple, not a frozen dataclass: one is made per request, and a
+    frozen dataclass takes three times as long to build."""
 
     value: str
     row: Row | None
 
 
+@lru_cache(maxsize=1024)
 def _last_used(value: datetime | str | None) -> datetime | None:
-    """asyncpg gives a datetime; SQLite's driver the stored UTC text."""
+    """asyncpg gives a datetime; SQLite's driver the stored UTC text (parsed once:
+    a key's value stays the same for a minute of requests)."""
     if isinstance(value, str):
         return datetime.fromisoformat(value + "+00:00")
     return value
@@ -153,12 +159,17 @@ async def authenticate(
             await conn.execute(
                 sa.update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now)
             )
-    principal = Principal(account_id, key_id, cast(Mode, mode), bool(unlimited))
+    key_mode: Mode = mode
+    principal = _principal(account_id, key_id, key_mode, bool(unlimited))
     probed = None
     if probe is not None:
         own = row[len(_KEY_COLUMNS) :]
         probed = ProbedRow(probe[1], own if own and own[0] is not None else None)
     return principal, probed
+
+
+# Principals are immutable, so one per distinct key row is built and shared.
+_principal = lru_cache(maxsize=4096)(Principal)
 
 
 def principal_of(request: Request) -> Principal:

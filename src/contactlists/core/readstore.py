@@ -99,7 +99,7 @@ class SqliteReadStore:
     @staticmethod
     def _bound(query: Query, params: Params) -> tuple[str, tuple[Any, ...]]:
         sql, names = query.sqlite
-        return sql, tuple(params[name] for name in names)
+        return sql, tuple([params[name] for name in names])
 
     async def one(self, query: Query, params: Params) -> Row | None:
         row: Row | None = self._conn.execute(*self._bound(query, params)).fetchone()

@@ -34,7 +34,7 @@ from contactlists.lists.export import (
     csv_cell,
     csv_lines,
 )
-from contactlists.lists.page_cache import CachedPage, PageCache, etag_of
+from contactlists.lists.page_cache import CachedPage, PageCache, page_of
 from contactlists.web.pagination import PageParams, invalid_query_parameter, page_body
 
 COMPARED = ("role", "companyName", "location", "seniority")
@@ -163,7 +163,7 @@ async def page_changes(
     items = found.entries[page.offset : page.offset + page.limit]
     body = orjson.dumps(page_body(items, len(found.entries), page) | {"summary": found.summary})
     if not items:
-        return CachedPage(body, etag_of(body))
+        return page_of(body)
     return cache.put(key, body)
 
 

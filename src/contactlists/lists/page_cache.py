@@ -21,6 +21,22 @@ PageKey = tuple[str, int, int]
 class CachedPage:
     body: bytes
     etag: str
+    # A 200's header pairs, encoded once with the page (`web.deps.PreparedResponse`).
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+
+
+def page_of(body: bytes) -> CachedPage:
+    """A page's body with its ETag and its headers, in the order Starlette writes them."""
+    etag = etag_of(body)
+    return CachedPage(
+        body,
+        etag,
+        (
+            (b"etag", etag.encode("latin-1")),
+            (b"content-length", b"%d" % len(body)),
+            (b"content-type", b"application/json"),
+        ),
+    )
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -67,7 +83,7 @@ class PageCache:
         return page
 
     def put(self, key: PageKey, body: bytes) -> CachedPage:
-        page = CachedPage(body, etag_of(body))
+        page = page_of(body)
         if entry_cost(body) > self._max_bytes or not self._max_entries:
             return page
         previous = self._pages.pop(key, None)

@@ -32,12 +32,13 @@ from contactlists.lists.page_cache import CachedPage, etag_matches
 from contactlists.lists.schemas import ContactListOut, ContactPage, ListCreate, ListPage, ListRename
 from contactlists.web.deps import (
     DatabaseDep,
+    PreparedResponse,
     PrincipalDep,
     ReadsDep,
     ShieldedWorkDep,
     json_response,
 )
-from contactlists.web.negotiation import JSON_MEDIA_TYPE
+from contactlists.web.headers import header
 from contactlists.web.pagination import page_openapi, page_params
 from contactlists.web.routes import ContractRoute, direct
 from contactlists.web.state import state_of
@@ -119,10 +120,9 @@ _NOT_MODIFIED = {"description": "`If-None-Match` matched the page's ETag; empty 
 
 def _cached(request: Request, found: CachedPage) -> Response:
     """A cached page's body, or 304 when the client holds it already."""
-    headers = {"ETag": found.etag}
-    if etag_matches(request.headers.get("if-none-match"), found.etag):
-        return Response(status_code=304, headers=headers)
-    return Response(found.body, media_type=JSON_MEDIA_TYPE, headers=headers)
+    if etag_matches(header(request.scope, b"if-none-match"), found.etag):
+        return Response(status_code=304, headers={"ETag": found.etag})
+    return PreparedResponse(found.body, list(found.raw_headers))
 
 
 async def create_context(request: Request, body: ListCreate) -> CreateContext:

@@ -19,7 +19,7 @@ from contactlists.core.ids import may_name_a_row
 from contactlists.core.readstore import ReadStore, Row
 from contactlists.lists import repository
 from contactlists.lists.columns import item_out, list_out, list_value
-from contactlists.lists.page_cache import CachedPage, PageCache, etag_of
+from contactlists.lists.page_cache import CachedPage, PageCache, page_of
 from contactlists.web.pagination import PageParams, page_body
 
 
@@ -92,7 +92,7 @@ async def page_contacts(
     if not items:
         # Past the end (or an empty list): cheap to answer again, and caching
         # it would let 2^31 offsets each take a place in the cache.
-        return CachedPage(body, etag_of(body))
+        return page_of(body)
     return cache.put(key, body)
 
 

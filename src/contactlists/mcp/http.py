@@ -56,7 +56,10 @@ def mount_mcp(app: FastAPI) -> None:
             raise TypeError("the HTTP transport passes each call its request")
         transport = httpx.ASGITransport(app=app)
         async with AsyncClient(
-            IN_PROCESS_URL, bearer_token(request), retry=TOOL_RETRY, transport=transport
+            IN_PROCESS_URL,
+            bearer_token(request.headers.get("authorization")),
+            retry=TOOL_RETRY,
+            transport=transport,
         ) as client:
             yield client
 

@@ -6,6 +6,7 @@ from starlette.requests import Request
 
 from contactlists.core.auth import OwnedRowProbe, authenticate, bearer_token
 from contactlists.core.errors import Unauthenticated
+from contactlists.web.headers import header
 from contactlists.web.ratelimit import Budget, RequestLimits, client_address
 from contactlists.web.state import state_of
 
@@ -17,18 +18,20 @@ async def admit(request: Request, probe: OwnedRowProbe | None) -> None:
     instead, and gets its 401 only while that budget lasts. A route's `probe`
     has its row read with the key (`auth.probed_row_of` gives it back).
     """
-    state = request.scope["state"]
-    limits = state["rate_limits"] = RequestLimits(state_of(request).limiter)
+    scope = request.scope
+    app = state_of(request)
+    state = scope["state"]
+    limits = state["rate_limits"] = RequestLimits(app.limiter)
     probed = (probe, request.path_params[probe.parameter]) if probe is not None else None
     try:
         principal, row = await authenticate(
-            state_of(request).database, state_of(request).reads, bearer_token(request), probed
+            app.database, app.reads, bearer_token(header(scope, b"authorization")), probed
         )
     except Unauthenticated:
         address = client_address(
             request.client.host if request.client else None,
             request.headers.getlist("x-forwarded-for"),
-            state_of(request).settings.trusted_proxies,
+            app.settings.trusted_proxies,
         )
         await limits.spend(Budget.UNAUTHENTICATED, address)
         raise

@@ -67,10 +67,34 @@ RequestLimitsDep = Annotated[RequestLimits, Depends(request_limits)]
 ShieldedWorkDep = Annotated[ShieldedWork, Depends(shielded_work)]
 
 
+class PreparedResponse(Response):
+    """A response from finished parts: the body's bytes and the raw header pairs.
+
+    Starlette's `Response` encodes its headers from a mapping each time one is
+    made; here they come encoded (a cached page keeps its own), in the order
+    Starlette would write them, so the bytes on the wire are the same.
+    """
+
+    def __init__(
+        self, body: bytes, raw_headers: list[tuple[bytes, bytes]], status_code: int = 200
+    ) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.raw_headers = raw_headers
+        self.background = None
+
+
+_JSON_CONTENT_TYPE = (b"content-type", b"application/json")
+
+
 def json_response(
     body: Any, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     """Serialise straight to bytes: the bodies are already plain JSON values."""
+    content = orjson.dumps(body)
+    if headers is None and status_code != 204:
+        length = (b"content-length", b"%d" % len(content))
+        return PreparedResponse(content, [length, _JSON_CONTENT_TYPE], status_code)
     return Response(
-        orjson.dumps(body), status_code=status_code, headers=headers, media_type="application/json"
+        content, status_code=status_code, headers=headers, media_type="application/json"
     )

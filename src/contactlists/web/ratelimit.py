@@ -20,9 +20,8 @@ import math
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -51,9 +50,12 @@ class Budget(enum.Enum):
     UNAUTHENTICATED = "unauthenticated_rate_limit"
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """One budget as a request left it."""
+# Each budget's setting and name, read without the enum's descriptors.
+_BUDGET_NAMES = {budget: (budget.value, budget.name) for budget in Budget}
+
+
+class Usage(NamedTuple):
+    """One budget as a request left it (a named tuple: one is made per request)."""
 
     limit: int
     remaining: int
@@ -64,9 +66,19 @@ class Usage:
         return max(0, math.ceil(self.reset_at - time.time()))
 
 
+class Window(NamedTuple):
+    """A parsed budget, with what each hit needs of it computed once."""
+
+    item: RateLimitItem
+    amount: int
+    expiry: int
+    description: str
+
+
 @lru_cache(maxsize=64)
-def _item(notation: str) -> RateLimitItem:
-    return parse(notation)
+def window_of(notation: str) -> Window:
+    item = parse(notation)
+    return Window(item, item.amount, item.get_expiry(), str(item))
 
 
 class MemoryWindows:
@@ -87,23 +99,23 @@ class MemoryWindows:
         self._windows: dict[tuple[str, str, int, int], deque[float]] = {}
         self._sweep_at = time.time() + SWEEP_INTERVAL_S
 
-    def hit(self, item: RateLimitItem, budget: str, identifier: str) -> tuple[bool, Usage]:
+    def hit(self, window: Window, budget: str, identifier: str) -> tuple[bool, Usage]:
         now = time.time()
-        expiry = item.get_expiry()
+        amount, expiry = window.amount, window.expiry
         if now >= self._sweep_at:
             self._sweep(now)
-        key = (budget, identifier, item.amount, expiry)
+        key = (budget, identifier, amount, expiry)
         hits = self._windows.get(key)
         if hits is None:
             hits = self._windows[key] = deque()
         horizon = now - expiry
         while hits and hits[0] <= horizon:
             hits.popleft()
-        allowed = len(hits) < item.amount
+        allowed = len(hits) < amount
         if allowed:
             hits.append(now)
         reset_at = (hits[0] if hits else now) + expiry
-        return allowed, Usage(item.amount, item.amount - len(hits), reset_at, str(item))
+        return allowed, Usage(amount, amount - len(hits), reset_at, window.description)
 
     def _sweep(self, now: float) -> None:
         """Forget windows whose newest hit has left them."""
@@ -148,10 +160,11 @@ class Limiter:
 
     async def spend(self, budget: Budget, identifier: str) -> tuple[bool, Usage]:
         """Count one request against the budget; (allowed, the budget after it)."""
-        item = _item(getattr(self._settings, budget.value))
+        setting, name = _BUDGET_NAMES[budget]
+        window = window_of(getattr(self._settings, setting))
         if self._redis is not None and time.monotonic() >= self._redis_retry_at:
             try:
-                spent = await self._spend_in_redis(self._redis, item, budget, identifier)
+                spent = await self._spend_in_redis(self._redis, window, budget, identifier)
             except (StorageError, OSError) as exc:
                 self._redis_retry_at = time.monotonic() + REDIS_RETRY_S
                 if not self._failing_open:
@@ -166,16 +179,18 @@ class Limiter:
                     self._failing_open = False
                     logger.warning("Redis answers again; rate limits are shared again")
                 return spent
-        return self.memory.hit(item, budget.name, identifier)
+        return self.memory.hit(window, name, identifier)
 
     @staticmethod
     async def _spend_in_redis(
-        strategy: MovingWindowRateLimiter, item: RateLimitItem, budget: Budget, identifier: str
+        strategy: MovingWindowRateLimiter, window: Window, budget: Budget, identifier: str
     ) -> tuple[bool, Usage]:
         identifiers = (budget.name.lower(), identifier)
-        allowed = await strategy.hit(item, *identifiers)
-        stats = await strategy.get_window_stats(item, *identifiers)
-        return allowed, Usage(item.amount, max(0, stats.remaining), stats.reset_time, str(item))
+        allowed = await strategy.hit(window.item, *identifiers)
+        stats = await strategy.get_window_stats(window.item, *identifiers)
+        return allowed, Usage(
+            window.amount, max(0, stats.remaining), stats.reset_time, window.description
+        )
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -202,9 +217,13 @@ class RequestLimits:
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
         """The tighter budget that applied: fewest requests left, then the later reset."""
-        if not self._usages:
-            return []
-        usage = min(self._usages, key=lambda u: (u.remaining, -u.reset_at))
+        usages = self._usages
+        if len(usages) <= 1:
+            if not usages:
+                return []
+            usage = usages[0]
+        else:
+            usage = min(usages, key=lambda u: (u.remaining, -u.reset_at))
         return [
             (b"x-ratelimit-limit", b"%d" % usage.limit),
             (b"x-ratelimit-remaining", b"%d" % usage.remaining),

@@ -30,6 +30,7 @@ from contactlists.core.auth import OwnedRowProbe
 from contactlists.core.errors import NotAcceptable
 from contactlists.web.admission import admit
 from contactlists.web.body import load_json_object
+from contactlists.web.headers import header
 from contactlists.web.negotiation import JSON_MEDIA_TYPE, acceptable
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -114,7 +115,7 @@ class ContractRoute(APIRoute):
 
         async def contract_handler(request: Request) -> Response:
             await admit(request, probe)
-            if not acceptable(request.headers.get("accept"), produced):
+            if not acceptable(header(request.scope, b"accept"), produced):
                 raise NotAcceptable(f"This endpoint produces only {', '.join(sorted(produced))}.")
             if has_body:
                 await load_json_object(request)
