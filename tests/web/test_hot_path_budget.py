@@ -28,8 +28,9 @@ from contactlists.core.settings import Settings
 from tests.api.helpers import create_body
 from tests.conftest import AccountKeys
 
-# Measured on 2026-11-27 (limit 25): a cached page made 1 query (the key and
-# the path's list together) and 71 Python calls (117 before the direct routes
+# Measured on 2026-11-27 (limit 25): a cached page made 1 statement (the key
+# and the path's list together, or on SQLite only `PRAGMA data_version` when
+# nothing has been written since the last request) and 71 Python calls (117 before the direct routes
 # moved in front of the framework's stack); an uncached one 2 queries and 185
 # calls (233). The margin is about 12%: a new per-row call (25 more) fails.
 CACHED_PAGE_QUERIES = 1

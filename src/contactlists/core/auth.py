@@ -146,7 +146,7 @@ async def authenticate(
     query = KEY_QUERY
     if probe is not None and may_name_a_row(probe[1]):
         query, params["probe_id"] = probe[0].query, probe[1]
-    row = await reads.one(query, params)
+    row = await reads.one_current(query, params)
     if row is None:
         raise Unauthenticated("Unknown API key.", error_code="INVALID_API_KEY")
     key_id, account_id, mode, revoked_at, last_used_value, unlimited = row[: len(_KEY_COLUMNS)]
