@@ -22,13 +22,11 @@ def _direct_handler(route: BaseRoute) -> RouteHandler | None:
     return None
 
 
-def _literal_ends(path: str) -> tuple[str, str]:
+def _literal_ends(template: str) -> tuple[str, str]:
     """The text before a path template's first parameter and after its last: a
     path that lacks either cannot match, which rules most routes out without a
     regular expression."""
-    if "{" not in path:
-        return path, path
-    return path[: path.index("{")], path[path.rindex("}") + 1 :]
+    return template[: template.index("{")], template[template.rindex("}") + 1 :]
 
 
 class HotRoutes:
@@ -57,32 +55,48 @@ class HotRoutes:
     ) -> None:
         self.app = app
         self.handlers = handlers
-        gets = [r for r in routes if isinstance(r, Route) and "GET" in (r.methods or ())]
-        self.routes = [
-            (route, *_literal_ends(route.path), _direct_handler(route)) for route in gets
-        ]
+        # The GET routes in the router's order: those with a fixed path by path,
+        # the templated ones in a list to match in turn.
+        self._fixed: dict[str, tuple[int, Route, RouteHandler | None]] = {}
+        self._templated: list[tuple[int, Route, str, str, RouteHandler | None]] = []
         # By identity: routes compare by value and are unhashable.
-        self._direct: dict[int, RouteHandler] = {
-            id(route): handler for route, _, _, handler in self.routes if handler is not None
-        }
+        self._direct: dict[int, RouteHandler] = {}
+        gets = [r for r in routes if isinstance(r, Route) and "GET" in (r.methods or ())]
+        for order, route in enumerate(gets):
+            handler = _direct_handler(route)
+            if handler is not None:
+                self._direct[id(route)] = handler
+            if "{" in route.path:
+                head, tail = _literal_ends(route.path)
+                self._templated.append((order, route, head, tail, handler))
+            else:
+                self._fixed.setdefault(route.path, (order, route, handler))
         self._serve_in_context = in_context(self._serve)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
-            path: str = scope["path"]
-            for route, head, tail, handler in self.routes:
-                if not path.startswith(head) or not path.endswith(tail):
-                    continue
-                match = route.path_regex.fullmatch(path)
-                if match is None:
-                    continue
-                if handler is None:
-                    break
-                scope["route"] = route
-                scope["path_params"] = match.groupdict()
+            found = self._match(scope["path"])
+            if found is not None:
+                scope["route"], scope["path_params"] = found
                 await self._serve_in_context(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    def _match(self, path: str) -> tuple[Route, dict[str, Any]] | None:
+        """The direct route the router would pick for a GET of `path`, with its
+        parameters; None when it would pick another route, or none."""
+        fixed = self._fixed.get(path)
+        for order, route, head, tail, handler in self._templated:
+            if fixed is not None and order > fixed[0]:
+                break
+            if not path.startswith(head) or not path.endswith(tail):
+                continue
+            match = route.path_regex.fullmatch(path)
+            if match is not None:
+                return (route, match.groupdict()) if handler is not None else None
+        if fixed is not None and fixed[2] is not None:
+            return fixed[1], {}
+        return None
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive, send)
