@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
 import pytest
 
 from contactlists.core.models import ContactListItem
@@ -9,8 +13,10 @@ from contactlists.lists.columns import (
     CONTACT_COLUMNS,
     CSV_FIELDS,
     LIST_COLUMNS,
-    item_out,
+    Column,
+    items_out,
     lead_values,
+    lists_out,
     sales_navigator_lead,
 )
 from contactlists.lists.repository import CONTACT_SELECT, LIST_SELECT
@@ -37,10 +43,39 @@ def test_the_wire_object_and_its_openapi_model_name_the_same_keys() -> None:
     row = [None] * len(CONTACT_COLUMNS)
     row[[c.stored for c in CONTACT_COLUMNS].index("sales_navigator_lead")] = "ACwAAB"
     row[[c.stored for c in CONTACT_COLUMNS].index("created_at")] = "2026-11-27 12:00:00.000000"
-    wire = item_out(row)
+    (wire,) = items_out([row])
     assert list(wire) == [field.alias for field in ContactOut.model_fields.values()]
     assert wire["linkedInSalesNavigatorProfileUrl"] == "https://www.linkedin.com/sales/lead/ACwAAB"
     assert wire["createdAt"] == "2026-11-27T12:00:00Z"
+
+
+def _called(columns: tuple[Column, ...], row: list[Any]) -> dict[str, Any]:
+    """A row's wire object with each column's function called on its value."""
+    return {
+        c.wire: c.to_wire(value) if c.to_wire is not None else value
+        for c, value in zip(columns, row, strict=True)
+    }
+
+
+_SQLITE_STAMP = "2026-11-27 12:34:56.789012"
+_POSTGRESQL_STAMP = datetime(2026, 11, 27, 12, 34, 56, 789012, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "seniority"),
+    [
+        (_SQLITE_STAMP, '["DIRECTOR","VP"]'),  # SQLite's driver: stored text
+        (_POSTGRESQL_STAMP, orjson.Fragment(b'["DIRECTOR"]')),  # asyncpg
+        (_POSTGRESQL_STAMP, ["OWNER"]),  # SQLAlchemy: parsed
+    ],
+)
+def test_the_inline_transforms_are_their_functions(stamp: Any, seniority: Any) -> None:
+    values = {"created_at": stamp, "updated_at": stamp, "seniority": seniority}
+    values |= {"filters": seniority, "sales_navigator_lead": "ACwAAB,NAME_SEARCH,k3Xz"}
+    for columns, mapper in ((CONTACT_COLUMNS, items_out), (LIST_COLUMNS, lists_out)):
+        row = [values.get(c.stored, f"value of {c.stored}") for c in columns]
+        (mapped,) = mapper([row])
+        assert orjson.dumps(mapped) == orjson.dumps(_called(columns, row))
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from contactlists.core.auth import Principal
 from contactlists.core.db import Database
 from contactlists.core.readstore import ReadStore
 from contactlists.lists import repository, service
-from contactlists.lists.columns import CSV_FIELDS, item_out, list_value
+from contactlists.lists.columns import CSV_FIELDS, items_out, list_value
 from contactlists.lists.export import (
     MEDIA_TYPES,
     UTF8_BOM,
@@ -134,7 +134,7 @@ async def _contacts(
     items = await repository.page_items(conn, list_id, count, 0) if count else []
     if row is None or len(items) != count:
         raise service.not_found(list_id)  # deleted since it was checked
-    return [item_out(item) for item in items]
+    return items_out(items)
 
 
 async def _diff(database: Database, principal: Principal, pair: Pair) -> Diff:

@@ -26,7 +26,7 @@ from contactlists.core.auth import Principal
 from contactlists.core.db import Database
 from contactlists.core.readstore import ReadStore
 from contactlists.lists import repository, service
-from contactlists.lists.columns import CSV_FIELDS, item_out
+from contactlists.lists.columns import CSV_FIELDS, items_out
 from contactlists.web.pagination import invalid_query_parameter
 
 EXPORT_BATCH = 100
@@ -131,7 +131,7 @@ async def _chunks(
             rows = await repository.page_items(conn, list_id, EXPORT_BATCH, start)
         if len(rows) < min(EXPORT_BATCH, count - start):
             raise ExportInterrupted(f"contact list {list_id} was deleted during its export")
-        yield _render([item_out(row) for row in rows], fmt)
+        yield _render(items_out(rows), fmt)
 
 
 async def open_export(

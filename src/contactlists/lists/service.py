@@ -18,7 +18,7 @@ from contactlists.core.errors import ListNotFound
 from contactlists.core.ids import may_name_a_row
 from contactlists.core.readstore import ReadStore, Row
 from contactlists.lists import repository
-from contactlists.lists.columns import item_out, list_out, list_value
+from contactlists.lists.columns import items_out, list_out, list_value, lists_out
 from contactlists.lists.page_cache import CachedPage, PageCache, page_of
 from contactlists.web.pagination import PageParams, page_body
 
@@ -43,7 +43,7 @@ def checked(list_id: str) -> str:
 
 async def page_lists(reads: ReadStore, principal: Principal, page: PageParams) -> dict[str, Any]:
     total, rows = await repository.read_lists_page(reads, principal, page.limit, page.offset)
-    return page_body([list_out(row) for row in rows], total, page)
+    return page_body(lists_out(rows), total, page)
 
 
 async def _list_row(
@@ -88,7 +88,7 @@ async def page_contacts(
     items = await repository.read_items(reads, ref.list_id, page.limit, page.offset)
     if len(items) != max(0, min(page.limit, total - page.offset)):
         raise not_found(ref.list_id)
-    body = orjson.dumps(page_body([item_out(item) for item in items], total, page))
+    body = orjson.dumps(page_body(items_out(items), total, page))
     if not items:
         # Past the end (or an empty list): cheap to answer again, and caching
         # it would let 2^31 offsets each take a place in the cache.
