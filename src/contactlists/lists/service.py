@@ -101,6 +101,8 @@ async def rename_list(
 ) -> dict[str, Any]:
     async with database.transaction(write=True) as conn:
         row = await repository.rename_list(conn, principal, checked(list_id), name, utcnow())
+        if row is not None:
+            await repository.bump_lists_version(conn, principal.account_id)
     if row is None:
         raise not_found(list_id)
     return list_out(row)
@@ -109,5 +111,7 @@ async def rename_list(
 async def delete_list(database: Database, principal: Principal, list_id: str) -> None:
     async with database.transaction(write=True) as conn:
         deleted = await repository.delete_list(conn, principal, checked(list_id))
+        if deleted:
+            await repository.bump_lists_version(conn, principal.account_id)
     if not deleted:
         raise not_found(list_id)
