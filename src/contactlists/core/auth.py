@@ -44,6 +44,8 @@ class Principal:
     key_id: str
     mode: Mode
     unlimited: bool
+    # The account's `lists_version` as the key's query read it: lists pages are cached under it.
+    lists_version: int
 
 
 def generate_key(mode: Mode) -> str:
@@ -82,6 +84,7 @@ _KEY_COLUMNS = (
     _KEYS.c.revoked_at,
     _KEYS.c.last_used_at,
     _ACCOUNTS.c.unlimited,
+    _ACCOUNTS.c.lists_version,
 )
 _KEY_JOIN = _KEYS.join(_ACCOUNTS, _ACCOUNTS.c.id == _KEYS.c.account_id)
 _BY_HASH = _KEYS.c.key_hash == sa.bindparam("key_hash")
@@ -149,7 +152,9 @@ async def authenticate(
     row = await reads.one_current(query, params)
     if row is None:
         raise Unauthenticated("Unknown API key.", error_code="INVALID_API_KEY")
-    key_id, account_id, mode, revoked_at, last_used_value, unlimited = row[: len(_KEY_COLUMNS)]
+    key_id, account_id, mode, revoked_at, last_used_value, unlimited, lists_version = row[
+        : len(_KEY_COLUMNS)
+    ]
     if revoked_at is not None:
         raise Unauthenticated("This API key has been revoked.", error_code="REVOKED_API_KEY")
     now = utcnow()
@@ -160,7 +165,7 @@ async def authenticate(
                 sa.update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now)
             )
     key_mode: Mode = mode
-    principal = _principal(account_id, key_id, key_mode, bool(unlimited))
+    principal = _principal(account_id, key_id, key_mode, bool(unlimited), lists_version)
     probed = None
     if probe is not None:
         own = row[len(_KEY_COLUMNS) :]

@@ -62,6 +62,9 @@ class Account(Base):
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     unlimited: Mapped[bool] = mapped_column(sa.Boolean)
     created_at: Mapped[datetime]
+    # One more with every write a lists page would show, in that write's
+    # transaction (lists/service.py): lists pages are cached under it.
+    lists_version: Mapped[int] = mapped_column(server_default="0")
 
 
 class ApiKey(Base):

@@ -169,7 +169,8 @@ def _base_contact_row(principal: Principal, lead: Lead, now: datetime) -> dict[s
 
 
 async def _store(ctx: CreateContext, result: SearchResult) -> dict[str, Any]:
-    """The list, its people, the settled charge and the stored 201: one transaction."""
+    """The list, its people, the settled charge, the stored 201 and the account's
+    new lists version: one transaction."""
     principal, now = ctx.principal, utcnow()
     list_id = new_id("cl")
     list_values = {
@@ -210,5 +211,6 @@ async def _store(ctx: CreateContext, result: SearchResult) -> dict[str, Any]:
         created = list_out_from(list_values)
         if ctx.claim is not None:
             await idempotency.complete(conn, ctx.claim, StoredResponse(201, created), list_id)
+        await repository.bump_lists_version(conn, principal.account_id)
     metrics.credits_charged(cost)
     return created

@@ -1,11 +1,16 @@
-"""A bounded in-process cache of serialised contact pages.
+"""A bounded in-process cache of serialised pages, each with a strong ETag.
 
 A list's contacts never change after it is created (a rename touches only the
 list; a delete removes everything), so a page — list id, limit, offset — has
-one body forever, and a strong ETag. The cache never decides who may see a
-page: every request still authenticates and checks in the database that the
-list exists for its account and mode before a cached body is served, which is
-also why a delete in another worker can never be followed by a cached page.
+one body forever. A lists page changes with every create, rename and delete,
+so it is keyed by the account's `lists_version` as well, which each of those
+writes bumps in its own transaction and the key's query reads on every
+request: a change made by any worker keys the next request in every worker to
+a new page, and pages of older versions age out. The cache never decides who
+may see a page: every request still authenticates and checks in the database
+that the list exists for its account and mode (for a lists page, reads the
+version) before a cached body is served, which is also why a delete in another
+worker can never be followed by a cached page.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
-PageKey = tuple[str, int, int]
+# What a page is of, then its limit and offset: a list id (its contacts),
+# "changes <list id> <since>", or "lists", account id, mode and lists version.
+PageKey = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)

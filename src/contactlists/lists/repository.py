@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contactlists.core.auth import OwnedRowProbe, Principal
 from contactlists.core.db import AnyRow, upsert_insert
-from contactlists.core.models import BaseContact, ContactList, ContactListItem
+from contactlists.core.models import Account, BaseContact, ContactList, ContactListItem
 from contactlists.core.readstore import Query, ReadStore, Row
 from contactlists.lists.columns import CONTACT_COLUMNS, LIST_COLUMNS
 
@@ -153,6 +153,20 @@ async def read_search(
     )
     row = (await conn.execute(query)).one_or_none()
     return (row[0], row[1]) if row is not None else None
+
+
+async def bump_lists_version(conn: AsyncConnection, account_id: str) -> None:
+    """One more change to the account's lists: their cached pages are stale.
+
+    The last statement of its transaction: on PostgreSQL it holds the account
+    row's lock until the commit, and taken last it is held shortest, after any
+    people a create or delete locks (always in that order: no deadlock).
+    """
+    await conn.execute(
+        sa.update(Account)
+        .where(Account.id == account_id)
+        .values(lists_version=Account.lists_version + 1)
+    )
 
 
 async def insert_list(conn: AsyncConnection, values: dict[str, Any]) -> None:

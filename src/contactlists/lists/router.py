@@ -115,6 +115,15 @@ _ETAG_HEADER = {
         "schema": {"type": "string"},
     }
 }
+_LISTS_ETAG_HEADER = {
+    "ETag": {
+        "description": (
+            "Strong; the page changes when a list of the account is created, refreshed, "
+            "renamed or deleted."
+        ),
+        "schema": {"type": "string"},
+    }
+}
 _NOT_MODIFIED = {"description": "`If-None-Match` matched the page's ETag; empty body."}
 
 
@@ -149,16 +158,20 @@ def _created(created: Created) -> Response:
 @router.get(
     "",
     operation_id="listContactLists",
-    responses={200: {"model": ListPage}, **error_responses(ValidationFailed)},
+    responses={
+        200: {"model": ListPage, "headers": _LISTS_ETAG_HEADER},
+        304: _NOT_MODIFIED,
+        **error_responses(ValidationFailed),
+    },
     openapi_extra=page_openapi(20, "lists"),
 )
 @direct()
 async def list_lists(request: Request) -> Response:
     """List contact lists, newest first."""
     page = page_params(request, default_limit=20)
-    return json_response(
-        await service.page_lists(state_of(request).reads, principal_of(request), page)
-    )
+    state = state_of(request)
+    found = await service.page_lists(state.reads, state.page_cache, principal_of(request), page)
+    return _cached(request, found)
 
 
 @router.post(

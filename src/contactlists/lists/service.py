@@ -41,9 +41,32 @@ def checked(list_id: str) -> str:
     return list_id
 
 
-async def page_lists(reads: ReadStore, principal: Principal, page: PageParams) -> dict[str, Any]:
+async def page_lists(
+    reads: ReadStore, cache: PageCache, principal: Principal, page: PageParams
+) -> CachedPage:
+    """A page of the caller's lists as serialised bytes with its ETag, cached
+    under the account's lists version that the key's query read (see `page_cache`).
+
+    The page is read after the version was, so it is at least as new as that
+    version: a write committed in between is served early, never missed.
+    """
+    key = (
+        "lists",
+        principal.account_id,
+        principal.mode,
+        principal.lists_version,
+        page.limit,
+        page.offset,
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     total, rows = await repository.read_lists_page(reads, principal, page.limit, page.offset)
-    return page_body(lists_out(rows), total, page)
+    body = orjson.dumps(page_body(lists_out(rows), total, page))
+    if not rows:
+        # No lists, or past the end: as for contacts, not worth a place each.
+        return page_of(body)
+    return cache.put(key, body)
 
 
 async def _list_row(
@@ -101,6 +124,8 @@ async def rename_list(
 ) -> dict[str, Any]:
     async with database.transaction(write=True) as conn:
         row = await repository.rename_list(conn, principal, checked(list_id), name, utcnow())
+        if row is not None:
+            await repository.bump_lists_version(conn, principal.account_id)
     if row is None:
         raise not_found(list_id)
     return list_out(row)
@@ -109,5 +134,7 @@ async def rename_list(
 async def delete_list(database: Database, principal: Principal, list_id: str) -> None:
     async with database.transaction(write=True) as conn:
         deleted = await repository.delete_list(conn, principal, checked(list_id))
+        if deleted:
+            await repository.bump_lists_version(conn, principal.account_id)
     if not deleted:
         raise not_found(list_id)
