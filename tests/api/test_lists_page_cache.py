@@ -8,7 +8,8 @@ are counted on the read store, the same way on both backends.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,6 +221,42 @@ class TestEveryChangeIsOnTheNextPage:
         await cached_page(client, acct.live, reads)
 
 
+class TestConcurrentWrites:
+    async def test_rounds_of_writes_through_two_workers(
+        self, client: httpx.AsyncClient, settings: Settings, make_account: MakeAccount
+    ) -> None:
+        """Creates (each reserving credits first), renames and deletes at once,
+        through two workers, on lists that share their people: none deadlocks,
+        and each write's bump commits with it, so both workers' next pages show
+        every write."""
+        headers = (await make_account(credits=10**6)).live
+        async with running_app(settings) as other, asgi_client(other) as second:
+            workers = (client, second)
+            for round_ in range(6):
+                shown = (await lists_page(client, headers, limit=100)).json()["items"]
+                await lists_page(second, headers, limit=100)
+                expected = {item["id"]: item["name"] for item in shown}
+                writes: list[Coroutine[Any, Any, httpx.Response]] = []
+                for n in range(6):
+                    body = create_body(name=f"created {round_}-{n}")
+                    writes.append(workers[n % 2].post(LISTS, json=body, headers=headers))
+                    expected[f"new {n}"] = body["name"]
+                for n, item in enumerate(shown[:2]):
+                    writes.append(workers[n % 2].delete(f"{LISTS}/{item['id']}", headers=headers))
+                    del expected[item["id"]]
+                for n, item in enumerate(shown[2:4]):
+                    renamed = {"name": f"renamed {round_}-{n}"}
+                    url = f"{LISTS}/{item['id']}"
+                    writes.append(workers[n % 2].put(url, json=renamed, headers=headers))
+                    expected[item["id"]] = renamed["name"]
+                answers = await asyncio.gather(*writes)
+                statuses = [answer.status_code for answer in answers]
+                assert statuses == [201] * 6 + [204] * len(shown[:2]) + [200] * len(shown[2:4])
+                for worker in workers:
+                    page = await lists_page(worker, headers, limit=100)
+                    assert sorted(names(page)) == sorted(expected.values())
+
+
 class TestIsolation:
     async def test_live_and_test_modes_never_share_a_page(
         self, client: httpx.AsyncClient, acct: AccountKeys, reads: CountedReads
@@ -274,7 +311,7 @@ class TestConditionalRequests:
         assert len(etags) == 4
 
 
-class TestFailedCreates:
+class TestFailedWrites:
     async def test_a_failed_create_leaves_the_page_as_it_was(
         self, client: httpx.AsyncClient, acct: AccountKeys, make_account: MakeAccount
     ) -> None:
@@ -309,6 +346,19 @@ class TestFailedCreates:
         monkeypatch.undo()
         after = await lists_page(client, acct.live)
         assert after.content == before.content
+
+    async def test_a_rename_or_delete_of_no_list_rolls_its_bump_back(
+        self, client: httpx.AsyncClient, acct: AccountKeys, reads: CountedReads
+    ) -> None:
+        await create(client, acct.live)
+        await cached_page(client, acct.live, reads)
+        missing = f"{LISTS}/cl_missing"
+        renamed = await client.put(missing, json={"name": "x"}, headers=acct.live)
+        assert_error(renamed, 404, "LIST_NOT_FOUND")
+        assert_error(await client.delete(missing, headers=acct.live), 404, "LIST_NOT_FOUND")
+        before = reads.trips
+        await lists_page(client, acct.live)
+        assert reads.trips - before == 1  # still the cached page: the version did not move
 
 
 class TestWithoutTheCache:

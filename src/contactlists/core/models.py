@@ -62,8 +62,8 @@ class Account(Base):
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     unlimited: Mapped[bool] = mapped_column(sa.Boolean)
     created_at: Mapped[datetime]
-    # One more with every write a lists page would show, in that write's
-    # transaction (lists/service.py): lists pages are cached under it.
+    # One more with every write a lists page would show, first in that write's
+    # transaction (`lists.repository.bump_lists_version`): lists pages are cached under it.
     lists_version: Mapped[int] = mapped_column(server_default="0")
 
 

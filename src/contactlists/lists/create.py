@@ -200,6 +200,7 @@ async def _store(ctx: CreateContext, result: SearchResult) -> dict[str, Any]:
     ]
     cost = 0
     async with ctx.database.transaction(write=True) as conn:
+        await repository.bump_lists_version(conn, principal.account_id)
         await repository.insert_list(conn, list_values)
         ids = await repository.upsert_base_contacts(conn, people)
         for item, lead in zip(items, result.leads, strict=True):
@@ -211,6 +212,5 @@ async def _store(ctx: CreateContext, result: SearchResult) -> dict[str, Any]:
         created = list_out_from(list_values)
         if ctx.claim is not None:
             await idempotency.complete(conn, ctx.claim, StoredResponse(201, created), list_id)
-        await repository.bump_lists_version(conn, principal.account_id)
     metrics.credits_charged(cost)
     return created

@@ -158,9 +158,13 @@ async def read_search(
 async def bump_lists_version(conn: AsyncConnection, account_id: str) -> None:
     """One more change to the account's lists: their cached pages are stale.
 
-    The last statement of its transaction: on PostgreSQL it holds the account
-    row's lock until the commit, and taken last it is held shortest, after any
-    people a create or delete locks (always in that order: no deadlock).
+    The first statement of every transaction that writes the account's lists:
+    on PostgreSQL it takes the account row's lock until the commit, so one
+    account's list writes queue there holding nothing yet, as a credit
+    reservation does (`credits.repository.lock_account`). Taken last, after a
+    create or delete had locked people, it deadlocked: a reservation waiting for
+    the row (blocked by another create's foreign-key lock) queues the bump
+    behind it, and that create waits for the people the bumper holds.
     """
     await conn.execute(
         sa.update(Account)

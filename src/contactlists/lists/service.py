@@ -122,19 +122,18 @@ async def page_contacts(
 async def rename_list(
     database: Database, principal: Principal, list_id: str, name: str
 ) -> dict[str, Any]:
+    checked(list_id)
     async with database.transaction(write=True) as conn:
-        row = await repository.rename_list(conn, principal, checked(list_id), name, utcnow())
-        if row is not None:
-            await repository.bump_lists_version(conn, principal.account_id)
-    if row is None:
-        raise not_found(list_id)
+        await repository.bump_lists_version(conn, principal.account_id)
+        row = await repository.rename_list(conn, principal, list_id, name, utcnow())
+        if row is None:
+            raise not_found(list_id)  # and the bump is rolled back
     return list_out(row)
 
 
 async def delete_list(database: Database, principal: Principal, list_id: str) -> None:
+    checked(list_id)
     async with database.transaction(write=True) as conn:
-        deleted = await repository.delete_list(conn, principal, checked(list_id))
-        if deleted:
-            await repository.bump_lists_version(conn, principal.account_id)
-    if not deleted:
-        raise not_found(list_id)
+        await repository.bump_lists_version(conn, principal.account_id)
+        if not await repository.delete_list(conn, principal, list_id):
+            raise not_found(list_id)  # and the bump is rolled back
