@@ -26,6 +26,7 @@ HEAVY = (
     "mcp",
     "rich",
     "sqlalchemy.dialects.postgresql",
+    "tenacity",
 )
 
 _PROBE = """
@@ -69,7 +70,9 @@ async def main():
         CredentialCipher("k" * 48).encrypt(SeatState(SessionCookies({"li_at": "li"})))
         step("credentials")
 
-        async with app.state.http.conversation():
+        from contactlists.providers.linkedin import LinkedInSession, SessionOptions
+        async with app.state.http.conversation() as http:
+            LinkedInSession(http, "https://x", SessionCookies({}), options=SessionOptions())
             step("linkedin client")
 
         from contactlists.web.ratelimit import Limiter
@@ -113,7 +116,7 @@ def test_heavy_modules_load_only_when_needed(migrated_template: Path, tmp_path: 
     needed = {
         "sandbox search": {"faker"},
         "credentials": {"cryptography"},
-        "linkedin client": {"curl_cffi"},
+        "linkedin client": {"curl_cffi", "tenacity"},
         "redis limits": {"coredis"},
         "postgresql app": {"asyncpg"},
         "postgresql engine": {"sqlalchemy.dialects.postgresql"},
