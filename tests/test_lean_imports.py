@@ -22,6 +22,7 @@ HEAVY = (
     "cryptography",
     "curl_cffi",
     "faker",
+    "http.cookiejar",
     "httpx",
     "mcp",
     "rich",
@@ -72,7 +73,9 @@ async def main():
 
         from contactlists.providers.linkedin import LinkedInSession, SessionOptions
         async with app.state.http.conversation() as http:
-            LinkedInSession(http, "https://x", SessionCookies({}), options=SessionOptions())
+            jar = SessionCookies({})
+            LinkedInSession(http, "https://x", jar, options=SessionOptions())
+            jar.apply(["li_a=a; Expires=Wed, 21 Oct 2037 07:28:00 GMT"])
             step("linkedin client")
 
         from contactlists.web.ratelimit import Limiter
@@ -116,7 +119,7 @@ def test_heavy_modules_load_only_when_needed(migrated_template: Path, tmp_path: 
     needed = {
         "sandbox search": {"faker"},
         "credentials": {"cryptography"},
-        "linkedin client": {"curl_cffi", "tenacity"},
+        "linkedin client": {"curl_cffi", "http.cookiejar", "tenacity"},
         "redis limits": {"coredis"},
         "postgresql app": {"asyncpg"},
         "postgresql engine": {"sqlalchemy.dialects.postgresql"},
