@@ -18,6 +18,7 @@ from tests.conftest import sqlite_copy
 HEAVY = (
     "alembic",
     "asyncpg",
+    "contactlists.providers.sandbox",
     "coredis",
     "cryptography",
     "curl_cffi",
@@ -60,10 +61,10 @@ async def main():
         typer.main.get_command(cli.app)
         step("operator cli")
 
+        from contactlists.providers import get_provider
         from contactlists.providers.base import LeadQuery
-        from contactlists.providers.sandbox import SandboxProvider
         query = LeadQuery(("https://www.linkedin.com/company/stripe",))
-        await SandboxProvider().fetch_page(query, 0, 25)
+        await get_provider("sandbox", settings).fetch_page(query, 0, 25)
         step("sandbox search")
 
         from contactlists.connections.crypto import CredentialCipher
@@ -117,7 +118,7 @@ def test_heavy_modules_load_only_when_needed(migrated_template: Path, tmp_path: 
     assert steps["idle server"] == []
     assert steps["operator cli"] == []
     needed = {
-        "sandbox search": {"faker"},
+        "sandbox search": {"contactlists.providers.sandbox", "faker"},
         "credentials": {"cryptography"},
         "linkedin client": {"curl_cffi", "http.cookiejar", "tenacity"},
         "redis limits": {"coredis"},
