@@ -2,8 +2,10 @@
 
 A fresh process starts the app on SQLite, then takes each path that needs one
 of them, recording the heavy modules each step loaded: none for the idle server
-and the operator CLI (whose `serve` process becomes the server), and the one it
-needs for each other step.
+(started as `python -m contactlists.web` starts it), typer alone for the
+operator CLI, and the ones it needs for each other step. `contactlists serve`
+hands its process over to `python -m contactlists.web`, so the CLI's modules
+never reach a server.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import sqlite_copy
+from tests.live_server import server_env, start_server
 
 HEAVY = (
     "alembic",
@@ -29,6 +32,7 @@ HEAVY = (
     "rich",
     "sqlalchemy.dialects.postgresql",
     "tenacity",
+    "typer",
 )
 
 _PROBE = """
@@ -54,6 +58,7 @@ async def main():
     async with app.router.lifespan_context(app):
         from contactlists.core.auth import KEY_QUERY
         KEY_QUERY.sqlite  # a read's SQL, compiled for SQLite only
+        import contactlists.web.__main__
         step("idle server")
 
         import typer.main
@@ -116,7 +121,7 @@ def test_heavy_modules_load_only_when_needed(migrated_template: Path, tmp_path: 
     assert result.returncode == 0, result.stderr
     steps = json.loads(result.stdout.strip().splitlines()[-1])
     assert steps["idle server"] == []
-    assert steps["operator cli"] == []
+    assert steps["operator cli"] == ["typer"]
     needed = {
         "sandbox search": {"contactlists.providers.sandbox", "faker"},
         "credentials": {"cryptography"},
@@ -129,3 +134,16 @@ def test_heavy_modules_load_only_when_needed(migrated_template: Path, tmp_path: 
     }
     for name, modules in needed.items():
         assert modules <= set(steps[name]), (name, steps[name])
+
+
+def test_serve_hands_its_process_to_the_server(migrated_template: Path, tmp_path: Path) -> None:
+    """The process `contactlists serve` started answers as `python -m contactlists.web`,
+    and a SIGTERM still ends it cleanly."""
+    env = server_env(tmp_path, sqlite_copy(migrated_template, tmp_path))
+    process, _ = start_server(env, tmp_path)
+    try:
+        argv = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
+        assert argv[1:3] == [b"-m", b"contactlists.web"]
+    finally:
+        process.terminate()
+    assert process.wait(timeout=30) == 0
