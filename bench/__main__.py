@@ -284,6 +284,7 @@ class Bench:
             f"{app[2] / 1024:.0f} MiB; bare Starlette worker {bare[0] / 1024:.0f} MiB; "
             f"FastAPI + SQLAlchemy floor {floor[0] / 1024:.0f} MiB "
             f"| idle {app[0] / bare[0]:.2f}× bare ({floor[0] / bare[0]:.2f}× for the floor), "
+            f"{(app[0] - floor[0]) / 1024:+.1f} MiB over the floor, "
             f"growth 1k→10k {100 * (app[2] - app[1]) / app[1]:+.1f}% |"
         )
 

@@ -47,6 +47,8 @@ def test_the_launcher_serves_as_contactlists_serve_does() -> None:
     from bench import serve as launcher
 
     from contactlists.cli import operator
+    from contactlists.web import __main__ as server
 
     assert "uvicorn_options(" in inspect.getsource(launcher.main)
-    assert "uvicorn_options(" in inspect.getsource(operator.serve)
+    assert '"-m", "contactlists.web"' in inspect.getsource(operator.serve)
+    assert "uvicorn_options(" in inspect.getsource(server.serve)

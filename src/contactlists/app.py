@@ -20,6 +20,7 @@ from contactlists.core.errors import (
     ServiceUnavailable,
     error_responses,
 )
+from contactlists.core.memory import release_free_memory
 from contactlists.core.metrics import METRICS_PATH, MetricsEndpoint
 from contactlists.core.migrate import ensure_migrated
 from contactlists.core.readstore import ReadStore, open_read_store
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, check_migrations: bool = Tru
             app.state.page_cache = PageCache(
                 settings.page_cache_mb * 1024 * 1024, settings.page_cache_entries
             )
+            release_free_memory()
             yield
         finally:
             # Creates still running (a SIGTERM's graceful shutdown cancels what

@@ -4,9 +4,9 @@ Commands whose output scripts read print that value alone on the last line of
 stdout; everything meant for people goes through Rich. Failures print one clear
 line to stderr and exit non-zero.
 
-The process of `serve` becomes the server, so this module imports little more
-than the server does: Rich is loaded on the first output, and `lists` (an HTTP
-client of the API) when it is invoked.
+`serve` hands its process to `python -m contactlists.web` once its checks pass,
+so none of this reaches a server. Commands still start quickly: Rich is loaded
+on the first output, and `lists` (an HTTP client of the API) when it is invoked.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
-import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import cache
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -754,11 +752,7 @@ def serve(
     """Serve the API (the database must be migrated).
 
     Example: contactlists serve --host 0.0.0.0 --port 8080"""
-    import uvicorn
-
-    from contactlists.core.metrics import multiprocess_directory
     from contactlists.core.migrate import ensure_migrated
-    from contactlists.web.server import uvicorn_options
 
     settings = _settings()
     if workers > 1 and not settings.redis_url:
@@ -769,22 +763,12 @@ def serve(
     _run(lambda db: ensure_migrated(db, settings.database_url))
     host, port = host or settings.host, port or settings.port
     _check_port_free(host, port)
-    # uvicorn raises the SIGTERM it shut down for again once it is done, which
-    # would end the process as killed; a finished graceful shutdown exits 0.
-    signal.signal(signal.SIGTERM, _exit_cleanly)
-    with multiprocess_directory(workers):
-        uvicorn.run(
-            "contactlists.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            **uvicorn_options(settings),
-        )
-
-
-def _exit_cleanly(_signal: int, _frame: FrameType | None) -> NoReturn:
-    raise SystemExit(0)
+    # This process becomes the server (same id, environment and streams) without
+    # the CLI's modules: `python -m contactlists.web` (its docstring says why).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = [sys.executable, "-m", "contactlists.web", "--host", host, "--port", str(port)]
+    os.execv(sys.executable, [*argv, "--workers", str(workers)])  # noqa: S606 - our own module
 
 
 def main() -> None:

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from types import ModuleType
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contactlists.core.db import upsert_insert
 from contactlists.core.models import LinkedInCompany, SeatLock, SeatPageUsage
-
-
-def _dialect(conn: AsyncConnection) -> ModuleType:
-    return postgresql if conn.dialect.name == "postgresql" else sqlite
 
 
 async def try_lock(
@@ -22,7 +17,7 @@ async def try_lock(
 ) -> datetime | None:
     """Take the seat's lock if it is free or expired: `None` if taken, else when the
     current holder's lock expires. One atomic upsert, so two workers cannot both win."""
-    insert = _dialect(conn).insert(SeatLock)
+    insert = upsert_insert(conn, SeatLock)
     await conn.execute(
         insert.values(
             account_id=account_id, holder=holder, expires_at=expires_at
@@ -60,7 +55,7 @@ async def add_page(conn: AsyncConnection, account_id: str, day: str) -> None:
             SeatPageUsage.account_id == account_id, SeatPageUsage.day < day
         )
     )
-    insert = _dialect(conn).insert(SeatPageUsage)
+    insert = upsert_insert(conn, SeatPageUsage)
     await conn.execute(
         insert.values(account_id=account_id, day=day, pages=1).on_conflict_do_update(
             index_elements=["account_id", "day"], set_={"pages": SeatPageUsage.pages + 1}
@@ -78,7 +73,7 @@ async def company_ids(conn: AsyncConnection, names: Collection[str]) -> dict[str
 async def remember_company(
     conn: AsyncConnection, name: str, company_id: str, now: datetime
 ) -> None:
-    insert = _dialect(conn).insert(LinkedInCompany)
+    insert = upsert_insert(conn, LinkedInCompany)
     await conn.execute(
         insert.values(
             universal_name=name, company_id=company_id, resolved_at=now

@@ -3,7 +3,7 @@
 Through SQLAlchemy's async engine a small indexed read spends most of its time
 in the engine and in aiosqlite's thread hop per statement, not in the database
 (`make bench` measures it). So each hot query is a Core statement compiled once
-per dialect when its module is imported (`Query`) and run on the driver: on
+for the backend that first runs it (`Query`) and run on the driver: on
 SQLite a per-process read-only `sqlite3` connection called inline (WAL lets it
 read while another connection writes), on PostgreSQL an asyncpg pool. Writes
 stay on SQLAlchemy. Rows come back in the statement's column order, with JSON
@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import BindTyping
 
@@ -37,7 +38,11 @@ Params = Mapping[str, Any]
 CURRENT_ROWS_MAX = 1024
 
 
+@cache
 def _postgresql_dialect() -> sa.Dialect:
+    # Imported on first use: the PostgreSQL dialect costs a SQLite server ~4 MiB resident.
+    from sqlalchemy.dialects import postgresql
+
     dialect: sa.Dialect = postgresql.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
     # asyncpg infers each parameter's type from the statement; a rendered
     # `$1::VARCHAR` would also lose the `C` collation of the id columns.
@@ -46,20 +51,27 @@ def _postgresql_dialect() -> sa.Dialect:
 
 
 _SQLITE = sqlite.dialect(paramstyle="qmark")
-_POSTGRESQL = _postgresql_dialect()
 
 
 class Query:
-    """A Core statement compiled for each backend: SQL text and parameter order."""
+    """A Core statement compiled for each backend on its first use: SQL text and
+    parameter order. After that, reading `sqlite` or `postgresql` is a plain
+    attribute read (`cached_property` stores the value on the instance)."""
 
     def __init__(self, statement: sa.Select[Any]) -> None:
         self.columns = tuple(column.key for column in statement.selected_columns)
-        self.sqlite = self._compile(statement, _SQLITE)
-        self.postgresql = self._compile(statement, _POSTGRESQL)
+        self._statement = statement
 
-    @staticmethod
-    def _compile(statement: sa.Select[Any], dialect: sa.Dialect) -> tuple[str, tuple[str, ...]]:
-        compiled = statement.compile(dialect=dialect)
+    @cached_property
+    def sqlite(self) -> tuple[str, tuple[str, ...]]:
+        return self._compile(_SQLITE)
+
+    @cached_property
+    def postgresql(self) -> tuple[str, tuple[str, ...]]:
+        return self._compile(_postgresql_dialect())
+
+    def _compile(self, dialect: sa.Dialect) -> tuple[str, tuple[str, ...]]:
+        compiled = self._statement.compile(dialect=dialect)
         return str(compiled), tuple(compiled.positiontup or ())
 
 

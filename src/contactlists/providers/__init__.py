@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contactlists.core.settings import Settings
 from contactlists.providers.base import LeadSearchProvider
-from contactlists.providers.sandbox import SandboxProvider
 
 PROVIDER_NAMES = ("linkedin", "sandbox")
 
@@ -14,6 +13,9 @@ def get_provider(name: str, settings: Settings) -> LeadSearchProvider:
     needs a seat first (its cookies, lock, budget and company ids), so
     `connections.search` builds it."""
     if name == "sandbox":
+        # Imported on the first sandbox search: its tables cost an idle server ~0.2 MiB.
+        from contactlists.providers.sandbox import SandboxProvider
+
         return SandboxProvider(
             latency_ms=settings.sandbox_latency_ms,
             time_shift_days=settings.sandbox_time_shift_days,

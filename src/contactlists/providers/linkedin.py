@@ -39,8 +39,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import orjson
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
-from tenacity.wait import wait_exponential_jitter
 
 from contactlists.core.clock import utcnow
 from contactlists.providers.base import (
@@ -229,6 +227,10 @@ class LinkedInSession:
         self._on_exchange = on_exchange
         page_instance = base64.b64encode(secrets.token_bytes(16)).decode()
         self._page_instance = f"urn:li:page:d_sales2_search_people;{page_instance}"
+        # Imported here, as curl_cffi is: only a server with a connected seat retries (~0.3 MiB).
+        from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+        from tenacity.wait import wait_exponential_jitter
+
         self._retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Transient),
             stop=stop_after_attempt(options.attempts),

@@ -19,7 +19,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from http.cookiejar import http2time  # type: ignore[attr-defined]
 
 LI_AT = "li_at"
 JSESSIONID = "JSESSIONID"
@@ -102,6 +101,9 @@ def parse_set_cookie(header: str, now: float) -> SetCookie | None:
         if key == "max-age" and argument.lstrip("-").isdigit():
             max_age = now + int(argument) if int(argument) > 0 else 0.0
         elif key == "expires":
+            # Imported here: only LinkedIn's answers set cookies (~0.1 MiB resident).
+            from http.cookiejar import http2time  # type: ignore[attr-defined]
+
             parsed = http2time(argument)
             if parsed is not None:
                 expires_at = float(parsed)
