@@ -190,7 +190,7 @@ class CreditLedgerEntry(Base):
         sa.CheckConstraint("kind IN ('grant', 'reserve', 'settle', 'release')", name="kind"),
         # PostgreSQL gets the same predicate from migration 0001 (tests/test_migrate.py
         # holds the two equal): `postgresql_where` here would make SQLAlchemy import
-        # its whole PostgreSQL dialect with this module, ~4 MiB resident in every
+        # its whole PostgreSQL dialect with this module, over 3 MiB resident in every
         # SQLite worker. Alembic's autogenerate compares no index predicates.
         sa.Index(
             "ix_credit_ledger_open_reservations",

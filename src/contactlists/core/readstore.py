@@ -40,7 +40,7 @@ CURRENT_ROWS_MAX = 1024
 
 @cache
 def _postgresql_dialect() -> sa.Dialect:
-    # Imported on first use: the PostgreSQL dialect costs a SQLite server ~4 MiB resident.
+    # Imported on first use: the PostgreSQL dialect costs a SQLite server over 3 MiB resident.
     from sqlalchemy.dialects import postgresql
 
     dialect: sa.Dialect = postgresql.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
