@@ -400,7 +400,13 @@ async def write_transaction_times(database_url: str, key: str, runs: int) -> lis
         result = await run_search(SandboxProvider(), query, timeout_s=30)
         # The write transaction uses neither the HTTP client nor the rate limits.
         context = lists_create.CreateContext(
-            database, principal, settings, http=None, limits=None, request_id="bench", body=body
+            database,
+            principal,
+            settings,
+            http=None,
+            limits=None,
+            request_id="bench",
+            spec=lists_create.ListSpec(body.name, body.filters),
         )
         context.provider_name = "sandbox"
         times = []
