@@ -34,7 +34,7 @@ from contactlists.lists.export import (
     csv_cell,
     csv_lines,
 )
-from contactlists.lists.page_cache import CachedPage, PageCache, page_of
+from contactlists.lists.page_cache import CachedPage, PageCache
 from contactlists.web.pagination import PageParams, invalid_query_parameter, page_body
 
 COMPARED = ("role", "companyName", "location", "seniority")
@@ -162,9 +162,7 @@ async def page_changes(
     found = await _diff(database, principal, pair)
     items = found.entries[page.offset : page.offset + page.limit]
     body = orjson.dumps(page_body(items, len(found.entries), page) | {"summary": found.summary})
-    if not items:
-        return page_of(body)
-    return cache.put(key, body)
+    return cache.put(key, body, has_items=bool(items))
 
 
 def _csv_row(entry: dict[str, Any]) -> list[str]:

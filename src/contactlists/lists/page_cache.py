@@ -89,9 +89,12 @@ class PageCache:
             self._pages.move_to_end(key)
         return page
 
-    def put(self, key: PageKey, body: bytes) -> CachedPage:
+    def put(self, key: PageKey, body: bytes, *, has_items: bool = True) -> CachedPage:
+        """The page of `body`, kept unless it has no items: a page past the end
+        (or of nothing) is cheap to answer again, and keeping it would let
+        2^31 offsets each take a place in the cache."""
         page = page_of(body)
-        if entry_cost(body) > self._max_bytes or not self._max_entries:
+        if not has_items or entry_cost(body) > self._max_bytes or not self._max_entries:
             return page
         previous = self._pages.pop(key, None)
         if previous is not None:

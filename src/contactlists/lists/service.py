@@ -19,7 +19,7 @@ from contactlists.core.ids import may_name_a_row
 from contactlists.core.readstore import ReadStore, Row
 from contactlists.lists import repository
 from contactlists.lists.columns import items_out, list_out, list_value, lists_out
-from contactlists.lists.page_cache import CachedPage, PageCache, page_of
+from contactlists.lists.page_cache import CachedPage, PageCache
 from contactlists.web.pagination import PageParams, page_body
 
 
@@ -63,10 +63,7 @@ async def page_lists(
         return cached
     total, rows = await repository.read_lists_page(reads, principal, page.limit, page.offset)
     body = orjson.dumps(page_body(lists_out(rows), total, page))
-    if not rows:
-        # No lists, or past the end: as for contacts, not worth a place each.
-        return page_of(body)
-    return cache.put(key, body)
+    return cache.put(key, body, has_items=bool(rows))
 
 
 async def _list_row(
@@ -112,11 +109,7 @@ async def page_contacts(
     if len(items) != max(0, min(page.limit, total - page.offset)):
         raise not_found(ref.list_id)
     body = orjson.dumps(page_body(items_out(items), total, page))
-    if not items:
-        # Past the end (or an empty list): cheap to answer again, and caching
-        # it would let 2^31 offsets each take a place in the cache.
-        return page_of(body)
-    return cache.put(key, body)
+    return cache.put(key, body, has_items=bool(items))
 
 
 async def rename_list(
