@@ -13,8 +13,10 @@ def rfc3339(moment: datetime | str) -> str:
     """The contract's timestamps: UTC, whole seconds, `Z` suffix.
 
     Also takes SQLite's stored text (`YYYY-MM-DD HH:MM:SS.ffffff`, always UTC),
-    which the raw read path gets without a parse.
+    which the raw read path gets without a parse. A datetime is cut from its
+    `isoformat()`, which costs half of `strftime` (a contacts page formats one
+    per contact).
     """
     if isinstance(moment, str):
         return f"{moment[:10]}T{moment[11:19]}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.isoformat()[:19] + "Z"

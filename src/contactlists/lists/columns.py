@@ -125,7 +125,8 @@ _LIST_INDEX = {column.stored: index for index, column in enumerate(LIST_COLUMNS)
 _INLINE: dict[Callable[[Any], Any], str] = {
     json_value: "(Fragment({v}) if {v}.__class__ is str else {v})",
     sales_lead_url: "(SALES_LEAD_URL + {v})",
-    rfc3339: "({v}[:10] + 'T' + {v}[11:19] + 'Z' if {v}.__class__ is str else rfc3339({v}))",
+    rfc3339: "({v}[:10] + 'T' + {v}[11:19] + 'Z' if {v}.__class__ is str "
+    "else {v}.isoformat()[:19] + 'Z')",
 }
 
 RowMapper = Callable[[Sequence[Any]], dict[str, Any]]
@@ -143,7 +144,6 @@ def _wire_mappers(columns: Sequence[Column]) -> tuple[RowMapper, RowsMapper]:
     scope: dict[str, Any] = {
         "Fragment": orjson.Fragment,
         "SALES_LEAD_URL": SALES_LEAD_URL,
-        "rfc3339": rfc3339,
     }
     entries = []
     for index, column in enumerate(columns):
