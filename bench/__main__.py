@@ -435,6 +435,19 @@ async def _admin(sql: str) -> None:
         await conn.close()
 
 
+@contextmanager
+def seeded_postgres(lists: int) -> Iterator[tuple[str, Seeded]]:
+    """A throw-away migrated and seeded PostgreSQL database: its SQLAlchemy URL and seed."""
+    name = f"contactlists_bench_{secrets.token_hex(4)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        url = POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+        upgrade(url)
+        yield url, asyncio.run(seed_postgres(url.replace("+asyncpg", ""), "bench", lists))
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10, help="load duration per measurement")
@@ -473,20 +486,13 @@ def main() -> None:
     if "reads" in parts:
         bench.reads("SQLite", url, seeded, {"BENCH_SQLITE_PATH": path})
     if "reads" in parts and not args.no_postgres:
-        name = f"contactlists_bench_{secrets.token_hex(4)}"
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-        try:
-            pg_url = POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-            upgrade(pg_url)
-            pg_seeded = asyncio.run(seed_postgres(pg_url.replace("+asyncpg", ""), "bench", 1_000))
+        with seeded_postgres(1_000) as (pg_url, pg_seeded):
             bench.reads(
                 "PostgreSQL",
                 pg_url,
                 pg_seeded,
                 {"BENCH_POSTGRES_DSN": pg_url.replace("+asyncpg", "")},
             )
-        finally:
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     bench.say("")
     bench.say("| measurement | figures | ratio |")
     bench.say("|---|---|---|")

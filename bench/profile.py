@@ -1,8 +1,9 @@
 """`make profile`: where one request's time goes, with no server or network in the way.
 
 Drives the real application in this process through ASGI (lifespan included)
-on a seeded SQLite database: a cached contacts page, an uncached one, a lists
-page and a create with no sandbox latency. Prints microseconds per request for
+on a seeded SQLite database (or, with `--backend postgresql`, a throw-away
+PostgreSQL one): a cached contacts page, an uncached one, a lists page and a
+create with no sandbox latency. Prints microseconds per request for
 each (wall clock, and this process's CPU time, which a busy machine disturbs less), then a pyinstrument profile of the operation named by `--profile`.
 These are the numbers to move when `make bench` shows a gap; `make bench` is
 the figure of record.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -21,7 +23,7 @@ from typing import Any
 import orjson
 from pyinstrument import Profiler
 
-from bench.__main__ import SECRET, migrated_sqlite
+from bench.__main__ import SECRET, migrated_sqlite, seeded_postgres
 from bench.seed import Seeded, seed_sqlite
 from contactlists.app import create_app
 from contactlists.core.settings import Settings
@@ -133,13 +135,13 @@ def _settings(url: str, **overrides: Any) -> Settings:
     )
 
 
-async def run(seeded: Seeded, url: str, operation: str, count: int) -> Profiler | None:
+async def run(seeded: Seeded, url: str, operation: str, count: int, limit: int) -> Profiler | None:
     app = create_app(_settings(url))
     # The same app with the page cache off: every page runs its queries.
     uncached_app = create_app(_settings(url, page_cache_mb=0))
     lifespans = [await _lifespan(app), await _lifespan(uncached_app)]
     list_id = seeded.list_ids[len(seeded.list_ids) // 2]
-    page = f"/v1/contacts/lists/{list_id}/contacts?limit=25"
+    page = f"/v1/contacts/lists/{list_id}/contacts?limit={limit}"
 
     def expect(
         target: ASGIApp, method: str, path: str, status: int, body: bytes = b""
@@ -177,11 +179,17 @@ def main() -> None:
         choices=("cached-page", "uncached-page", "lists-page", "create", "none"),
         default="cached-page",
     )
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--limit", type=int, default=25, help="contacts per page")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="contactlists-profile-"))
-    path, url = migrated_sqlite(workdir, "profile")
-    seeded = seed_sqlite(path, "profile", 200)
-    profiler = asyncio.run(run(seeded, url, args.profile, args.requests))
+    with contextlib.ExitStack() as stack:
+        if args.backend == "postgresql":
+            url, seeded = stack.enter_context(seeded_postgres(200))
+        else:
+            workdir = Path(tempfile.mkdtemp(prefix="contactlists-profile-"))
+            path, url = migrated_sqlite(workdir, "profile")
+            seeded = seed_sqlite(path, "profile", 200)
+        profiler = asyncio.run(run(seeded, url, args.profile, args.requests, args.limit))
     if profiler is not None:
         print(profiler.output_text(unicode=True, color=False, show_all=False))
 

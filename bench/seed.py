@@ -138,6 +138,19 @@ def _account(name: str) -> tuple[dict[str, Any], dict[str, Any], str]:
     return account, key_row, key
 
 
+def _sandbox_connection(account: dict[str, Any]) -> dict[str, Any]:
+    """The account's connection: the sandbox, so creates need no LinkedIn."""
+    return {
+        "account_id": account["id"],
+        "provider": "sandbox",
+        "state": "active",
+        "credentials": None,
+        "connected_at": _moment(0),
+        "last_verified_at": _moment(0),
+        "last_error": None,
+    }
+
+
 def seed_sqlite(path: str, name: str, lists: int) -> Seeded:
     account, key_row, key = _account(name)
     list_rows = _list_rows(account["id"], lists)
@@ -146,21 +159,7 @@ def seed_sqlite(path: str, name: str, lists: int) -> Seeded:
         conn.execute("PRAGMA journal_mode=WAL")
         _insert_sqlite(conn, "accounts", [account])
         _insert_sqlite(conn, "api_keys", [key_row])
-        _insert_sqlite(
-            conn,
-            "sales_navigator_connections",
-            [
-                {
-                    "account_id": account["id"],
-                    "provider": "sandbox",
-                    "state": "active",
-                    "credentials": None,
-                    "connected_at": _moment(0),
-                    "last_verified_at": _moment(0),
-                    "last_error": None,
-                }
-            ],
-        )
+        _insert_sqlite(conn, "sales_navigator_connections", [_sandbox_connection(account)])
         for start in range(0, len(list_rows), BATCH_ROWS):
             _insert_sqlite(conn, "contact_lists", list_rows[start : start + BATCH_ROWS])
         for batch in _batches(_people(list_rows)):
@@ -190,6 +189,7 @@ async def seed_postgres(dsn: str, name: str, lists: int) -> Seeded:
         async with conn.transaction():
             await _copy(conn, "accounts", [account])
             await _copy(conn, "api_keys", [key_row])
+            await _copy(conn, "sales_navigator_connections", [_sandbox_connection(account)])
             await _copy(conn, "contact_lists", list_rows)
             for batch in _batches(_people(list_rows)):
                 await _copy(conn, "base_contacts", [b for b, _ in batch])
