@@ -5,26 +5,30 @@ in the engine and in aiosqlite's thread hop per statement, not in the database
 (`make bench` measures it). So each hot query is a Core statement compiled once
 for the backend that first runs it (`Query`) and run on the driver: on
 SQLite a per-process read-only `sqlite3` connection called inline (WAL lets it
-read while another connection writes), on PostgreSQL an asyncpg pool. Writes
-stay on SQLAlchemy. Rows come back in the statement's column order, with JSON
-columns and timestamps in their wire form where the backend allows it; the
-module that writes a statement reads its rows by the names it selected.
+read while another connection writes), on PostgreSQL asyncpg connections in a
+lean pool (`pgpool`). Writes stay on SQLAlchemy. Rows come back in the
+statement's column order, with JSON columns and timestamps in their wire form
+where the backend allows it; the module that writes a statement reads its rows
+by the names it selected.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Mapping, Sequence
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import BindTyping
+from sqlalchemy.sql import visitors
 
 from contactlists.core.db import SQLITE_BUSY_TIMEOUT_MS
+from contactlists.core.pgpool import ConnectionPool
 from contactlists.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -64,15 +68,45 @@ class Query:
 
     @cached_property
     def sqlite(self) -> tuple[str, tuple[str, ...]]:
-        return self._compile(_SQLITE)
+        return _compile(self._statement, _SQLITE)
 
     @cached_property
     def postgresql(self) -> tuple[str, tuple[str, ...]]:
-        return self._compile(_postgresql_dialect())
+        return _compile(self._statement, _postgresql_dialect())
 
-    def _compile(self, dialect: sa.Dialect) -> tuple[str, tuple[str, ...]]:
-        compiled = self._statement.compile(dialect=dialect)
-        return str(compiled), tuple(compiled.positiontup or ())
+    @cached_property
+    def postgresql_batch(self) -> tuple[str, tuple[str, ...]]:
+        """The statement run once for many parameter sets, in one round trip.
+
+        Each parameter becomes an array (one element per set), unnested with
+        its ordinal `n`, and the statement runs laterally once per set: a row
+        is `n` then the statement's own columns, and a set the statement finds
+        nothing for has no row.
+        """
+        binds = {
+            element.key: element
+            for element in visitors.iterate(self._statement)
+            if isinstance(element, sa.BindParameter)
+        }
+        arrays = [
+            sa.cast(sa.bindparam(name, type_=sa.ARRAY(bind.type)), sa.ARRAY(bind.type))
+            for name, bind in binds.items()
+        ]
+        sets = sa.func.unnest(*arrays).table_valued(*binds, with_ordinality="n")
+        sets = sets.render_derived(name="batch")
+
+        def per_set(element: Any, **_: Any) -> Any:
+            return sets.c[element.key] if isinstance(element, sa.BindParameter) else None
+
+        per_set_statement = visitors.replacement_traverse(self._statement, {}, per_set)
+        found = cast(sa.Select[Any], per_set_statement).lateral("found")
+        batch = sa.select(sets.c.n, found).select_from(sets.join(found, sa.true()))
+        return _compile(batch, _postgresql_dialect())
+
+
+def _compile(statement: sa.Select[Any], dialect: sa.Dialect) -> tuple[str, tuple[str, ...]]:
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), tuple(compiled.positiontup or ())
 
 
 class ReadStore(Protocol):
@@ -172,42 +206,45 @@ class SqliteReadStore:
             self._connection.close()
 
 
-async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
-    """The pool's reset on release, which by default is a round trip
-    (`RESET ALL`, `UNLISTEN *`, advisory unlocks) after every query: these reads
-    set nothing, listen to nothing and lock nothing, and the pool still rolls
-    back a transaction left open."""
+class _Gathering:
+    """The lookups of one query that arrived in one turn of the event loop."""
+
+    __slots__ = ("futures", "values")
+
+    def __init__(self) -> None:
+        self.values: list[tuple[Any, ...]] = []
+        self.futures: list[asyncio.Future[Row | None]] = []
 
 
 class PostgresReadStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
+        self._gathering: dict[Query, _Gathering] = {}
+        self._batches: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def connect(cls, dsn: str, settings: Settings) -> PostgresReadStore:
         # Imported here: a SQLite server never loads asyncpg (~3 MiB resident).
         import asyncpg
 
-        async def init(conn: asyncpg.Connection) -> None:
+        async def connect() -> asyncpg.Connection:
+            connection = await asyncpg.connect(
+                dsn,
+                timeout=settings.db_pool_timeout_s,
+                server_settings={"statement_timeout": str(settings.db_statement_timeout_ms)},
+            )
             for json_type in ("json", "jsonb"):
-                await conn.set_type_codec(
+                await connection.set_type_codec(
                     json_type,
                     encoder=str,
                     decoder=orjson.Fragment,
                     schema="pg_catalog",
                     format="text",
                 )
+            return connection
 
-        pool = await asyncpg.create_pool(
-            dsn,
-            # Nothing is connected up front: an unreachable server is a 503 on
-            # the request that meets it, not a failed start.
-            min_size=0,
-            max_size=settings.db_pool_size,
-            init=init,
-            reset=_nothing_to_reset,
-            timeout=settings.db_pool_timeout_s,
-            server_settings={"statement_timeout": str(settings.db_statement_timeout_ms)},
+        pool = ConnectionPool(
+            connect, max_size=settings.db_pool_size, timeout_s=settings.db_pool_timeout_s
         )
         return cls(pool)
 
@@ -217,22 +254,77 @@ class PostgresReadStore:
         return (sql, *(params[name] for name in names))
 
     async def one(self, query: Query, params: Params) -> Row | None:
-        row: Row | None = await self._pool.fetchrow(*self._bound(query, params))
+        return await self._fetchrow(*self._bound(query, params))
+
+    async def _fetchrow(self, sql: str, *args: Any) -> Row | None:
+        row: Row | None = await self._pool.run(lambda connection: connection.fetchrow(sql, *args))
         return row
 
     async def one_current(self, query: Query, params: Params) -> Row | None:
-        """A round trip each time: PostgreSQL has no cheaper sign of a change."""
-        return await self.one(query, params)
+        """`one`, read in one round trip with the same query's other lookups
+        that arrive in this turn of the event loop.
+
+        PostgreSQL has no cheap sign of a change, so every lookup is read from
+        the database after it arrives; under load the requests of one turn
+        share the round trip (the key's query is one per request). A lookup
+        alone in its turn costs one turn of the loop more than `one`.
+        """
+        loop = asyncio.get_running_loop()
+        gathering = self._gathering.get(query)
+        if gathering is None:
+            gathering = self._gathering[query] = _Gathering()
+            # Its first step runs after every task already ready in this turn.
+            batch = loop.create_task(self._read_gathered(query))
+            self._batches.add(batch)
+            batch.add_done_callback(self._batches.discard)
+        future: asyncio.Future[Row | None] = loop.create_future()
+        gathering.values.append(tuple([params[name] for name in query.postgresql[1]]))
+        gathering.futures.append(future)
+        return await future
+
+    async def _read_gathered(self, query: Query) -> None:
+        gathering = self._gathering.pop(query)
+        futures = gathering.futures
+        try:
+            if len(futures) == 1:
+                rows = [await self._fetchrow(query.postgresql[0], *gathering.values[0])]
+            else:
+                rows = await self._read_batch(query, gathering.values)
+        except Exception as failure:
+            for future in futures:
+                if not future.done():
+                    future.set_exception(failure)
+            return
+        except BaseException:  # cancelled: the server is stopping
+            for future in futures:
+                future.cancel()
+            raise
+        for future, row in zip(futures, rows, strict=True):
+            if not future.done():
+                future.set_result(row)
+
+    async def _read_batch(self, query: Query, values: list[tuple[Any, ...]]) -> list[Row | None]:
+        sql, names = query.postgresql_batch
+        position = {name: index for index, name in enumerate(query.postgresql[1])}
+        arrays = [[one[position[name]] for one in values] for name in names]
+        found = await self._pool.run(lambda connection: connection.fetch(sql, *arrays))
+        rows: list[Row | None] = [None] * len(values)
+        for row in found:
+            rows[row[0] - 1] = row[1:]
+        return rows
 
     async def all(self, query: Query, params: Params) -> list[Row]:
-        return list(await self._pool.fetch(*self._bound(query, params)))
+        bound = self._bound(query, params)
+        return list(await self._pool.run(lambda connection: connection.fetch(*bound)))
 
     async def snapshot(self, *reads: tuple[Query, Params]) -> list[list[Row]]:
-        async with (
-            self._pool.acquire() as conn,
-            conn.transaction(readonly=True, isolation="repeatable_read"),
-        ):
-            return [list(await conn.fetch(*self._bound(*read))) for read in reads]
+        bound = [self._bound(*read) for read in reads]
+
+        async def read_all(connection: asyncpg.Connection) -> list[list[Row]]:
+            async with connection.transaction(readonly=True, isolation="repeatable_read"):
+                return [list(await connection.fetch(*statement)) for statement in bound]
+
+        return await self._pool.run(read_all)
 
     async def close(self) -> None:
         await self._pool.close()
