@@ -3,11 +3,11 @@
 asyncpg's own pool shields every release in a new task under a timeout and arms
 an idle timer on every acquire: about 58 µs of a worker's CPU per query here
 (151 µs a `fetchrow` through it, 93 µs through this one), a fifth of a cached
-page's whole cost on PostgreSQL. These reads
-set no session state and hold nothing across awaits, so a connection goes back
-by appending it to a list. A connection that may be out of step with its server
-(a cancelled or failed round trip, an open transaction) is closed instead of
-reused: the next read opens a fresh one.
+page's whole cost on PostgreSQL. These reads set no session state and hold
+nothing across awaits, so a connection goes back by appending it to a list. A
+connection that may be out of step with its server (a cancelled or failed round
+trip, an open transaction) is closed instead of reused: the next read opens a
+fresh one.
 """
 
 from __future__ import annotations
