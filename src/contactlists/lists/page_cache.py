@@ -15,9 +15,10 @@ worker can never be followed by a cached page.
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
+
+from xxhash import xxh3_128_hexdigest
 
 # What a page is of, then its limit and offset: a list id (its contacts),
 # "changes <list id> <since>", or "lists", account id, mode and lists version.
@@ -55,9 +56,11 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def etag_of(body: bytes) -> str:
-    """128 bits of the body's SHA-256: on CPUs with SHA instructions it hashes
-    a 57 kB page in half the time BLAKE2b takes (measured: 53 µs against 110)."""
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    """The body's 128-bit XXH3. An ETag tells versions of one resource apart
+    and guards nothing, so it needs no cryptographic hash: XXH3 hashes a
+    58.6 kB page in 1.2 µs, SHA-256 (with the CPU's SHA instructions) in 34 µs,
+    a tenth of an uncached page's whole cost."""
+    return '"' + xxh3_128_hexdigest(body) + '"'
 
 
 # What an entry costs a worker besides its body, as resident memory: its key,
