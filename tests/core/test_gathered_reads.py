@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 import pytest
@@ -137,6 +138,24 @@ async def test_a_failed_round_trip_fails_every_lookup_of_the_turn_and_the_next_t
     assert all(isinstance(result, ConnectionRefusedError) for result in results)
     pool._connect = connect
     assert await store.one_current(KEY_QUERY, params) is not None
+
+
+async def test_a_value_the_database_refuses_fails_only_its_own_lookup(
+    store: PostgresReadStore, acct: AccountKeys
+) -> None:
+    good = {"key_hash": hash_key(acct.live_key)}
+    refused = {"key_hash": "nul\x00in a parameter"}  # PostgreSQL refuses NUL in text
+    results = await asyncio.gather(
+        store.one_current(KEY_QUERY, good),
+        store.one_current(KEY_QUERY, refused),
+        store.one_current(KEY_QUERY, good),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], asyncpg.DataError)
+    assert results[0] is not None
+    assert not isinstance(results[0], BaseException)
+    assert results[2] is not None
+    assert not isinstance(results[2], BaseException)
 
 
 async def test_a_cancelled_lookup_leaves_the_others_of_its_turn_alone(

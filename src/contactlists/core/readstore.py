@@ -218,6 +218,10 @@ class _Gathering:
 
 class PostgresReadStore:
     def __init__(self, pool: ConnectionPool) -> None:
+        # Imported here: a SQLite server never loads asyncpg (~3 MiB resident).
+        from asyncpg import DataError
+
+        self._refused_value = DataError
         self._pool = pool
         self._gathering: dict[Query, _Gathering] = {}
         self._batches: set[asyncio.Task[None]] = set()
@@ -289,7 +293,12 @@ class PostgresReadStore:
             if len(futures) == 1:
                 rows = [await self._fetchrow(query.postgresql[0], *gathering.values[0])]
             else:
-                rows = await self._read_batch(query, gathering.values)
+                try:
+                    rows = await self._read_batch(query, gathering.values)
+                except self._refused_value:
+                    # A value the database refuses fails only the lookup that sent it.
+                    await self._read_each(query, gathering)
+                    return
         except Exception as failure:
             for future in futures:
                 if not future.done():
@@ -302,6 +311,18 @@ class PostgresReadStore:
         for future, row in zip(futures, rows, strict=True):
             if not future.done():
                 future.set_result(row)
+
+    async def _read_each(self, query: Query, gathering: _Gathering) -> None:
+        sql = query.postgresql[0]
+        for values, future in zip(gathering.values, gathering.futures, strict=True):
+            try:
+                row = await self._fetchrow(sql, *values)
+            except Exception as failure:
+                if not future.done():
+                    future.set_exception(failure)
+            else:
+                if not future.done():
+                    future.set_result(row)
 
     async def _read_batch(self, query: Query, values: list[tuple[Any, ...]]) -> list[Row | None]:
         sql, names = query.postgresql_batch
