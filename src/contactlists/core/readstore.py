@@ -75,19 +75,22 @@ class Query:
         return _compile(self._statement, _postgresql_dialect())
 
     @cached_property
-    def postgresql_batch(self) -> tuple[str, tuple[str, ...]]:
+    def postgresql_batch(self) -> str:
         """The statement run once for many parameter sets, in one round trip.
 
         Each parameter becomes an array (one element per set), unnested with
         its ordinal `n`, and the statement runs laterally once per set: a row
         is `n` then the statement's own columns, and a set the statement finds
-        nothing for has no row.
+        nothing for has no row. The arrays come in the order of the plain
+        statement's parameters, so the sets' values are its own, transposed.
         """
-        binds = {
+        found_binds = {
             element.key: element
             for element in visitors.iterate(self._statement)
             if isinstance(element, sa.BindParameter)
         }
+        plain_order = self.postgresql[1]
+        binds = {name: found_binds[name] for name in plain_order}
         arrays = [
             sa.cast(sa.bindparam(name, type_=sa.ARRAY(bind.type)), sa.ARRAY(bind.type))
             for name, bind in binds.items()
@@ -101,7 +104,10 @@ class Query:
         per_set_statement = visitors.replacement_traverse(self._statement, {}, per_set)
         found = cast(sa.Select[Any], per_set_statement).lateral("found")
         batch = sa.select(sets.c.n, found).select_from(sets.join(found, sa.true()))
-        return _compile(batch, _postgresql_dialect())
+        sql, order = _compile(batch, _postgresql_dialect())
+        if order != plain_order:  # once per query: never pair one set's values with another's
+            raise RuntimeError(f"batch parameters {order} are not in the order {plain_order}")
+        return sql
 
 
 def _compile(statement: sa.Select[Any], dialect: sa.Dialect) -> tuple[str, tuple[str, ...]]:
@@ -325,9 +331,8 @@ class PostgresReadStore:
                     future.set_result(row)
 
     async def _read_batch(self, query: Query, values: list[tuple[Any, ...]]) -> list[Row | None]:
-        sql, names = query.postgresql_batch
-        position = {name: index for index, name in enumerate(query.postgresql[1])}
-        arrays = [[one[position[name]] for one in values] for name in names]
+        sql = query.postgresql_batch
+        arrays = [list(column) for column in zip(*values, strict=True)]
         found = await self._pool.run(lambda connection: connection.fetch(sql, *arrays))
         rows: list[Row | None] = [None] * len(values)
         for row in found:
