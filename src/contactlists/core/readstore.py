@@ -15,7 +15,9 @@ by the names it selected.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import sys
 from collections.abc import Mapping, Sequence
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -40,6 +42,12 @@ Params = Mapping[str, Any]
 # and the list its path names are one row, so this is distinct (key, list)
 # pairs, about 2 kB each; a flood of unknown keys clears it, never grows it.
 CURRENT_ROWS_MAX = 1024
+# The WAL-index header (https://www.sqlite.org/walformat.html): the `-shm` file
+# opens with two copies of it, 48 bytes each, written by every commit (its
+# change counter, frame count and checksums move); 3007000 is the only version
+# of the format, in the machine's byte order.
+_WAL_HEADER_BYTES = 48
+_WAL_INDEX_VERSION = (3007000).to_bytes(4, sys.byteorder)
 
 
 @cache
@@ -132,18 +140,61 @@ class ReadStore(Protocol):
     async def close(self) -> None: ...
 
 
+class WalIndex:
+    """Tells whether anything was committed to a WAL database: its header, read
+    straight from the `-shm` file.
+
+    Equal headers mean no commit in between (every commit rewrites the header
+    with a higher change counter), so the header is a change token that costs
+    one `pread` — no statement, no lock; `PRAGMA data_version` cost three
+    system calls to SQLite's locks and a statement. A writer rewrites copy 2
+    then copy 1; when the copies differ a commit is landing and there is no
+    token.
+    """
+
+    def __init__(self, shm_path: str) -> None:
+        self._fd = os.open(shm_path, os.O_RDONLY | os.O_CLOEXEC)
+
+    @classmethod
+    def of(cls, conn: sqlite3.Connection) -> WalIndex | None:
+        """The WAL index of `conn`'s database, or None when it is not in WAL mode
+        or its index is not the format this reads."""
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            return None
+        path: str = conn.execute("PRAGMA database_list").fetchone()[2]
+        try:
+            index = cls(path + "-shm")
+        except OSError:
+            return None
+        header = os.pread(index._fd, 2 * _WAL_HEADER_BYTES, 0)
+        if header[:4] != _WAL_INDEX_VERSION or header[12] != 1 or index.token() is None:
+            index.close()  # not initialised, or a format this does not know
+            return None
+        return index
+
+    def token(self) -> bytes | None:
+        """The current header, or None while a commit is rewriting it."""
+        header = os.pread(self._fd, 2 * _WAL_HEADER_BYTES, 0)
+        first = header[:_WAL_HEADER_BYTES]
+        return first if first == header[_WAL_HEADER_BYTES:] else None
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
 class SqliteReadStore:
     """One read-only connection per process, used inline on the event loop.
 
-    Opened on first use (and again after a failure), so an unreachable file is
-    a 503 on the request that meets it rather than a crash at start-up.
+    Opened on first use, so an unreachable file is a 503 on the request that
+    meets it rather than a crash at start-up.
     """
 
     def __init__(self, path: str) -> None:
         self._path = path
         self._connection: sqlite3.Connection | None = None
+        self._wal: WalIndex | None = None
         # `one_current`'s rows, all read at `_version` of the database or later.
-        self._version: int | None = None
+        self._version: bytes | int | None = None
         self._current: dict[tuple[str, tuple[Any, ...]], Row | None] = {}
 
     @property
@@ -157,6 +208,7 @@ class SqliteReadStore:
             )
             conn.execute("PRAGMA query_only=ON")
             conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            self._wal = WalIndex.of(conn)
             self._connection = conn
         return self._connection
 
@@ -165,6 +217,15 @@ class SqliteReadStore:
         sql, names = query.sqlite
         return sql, tuple([params[name] for name in names])
 
+    def _database_version(self, conn: sqlite3.Connection) -> bytes | int | None:
+        """A token that changes with every commit of any connection: the WAL
+        index's header, or `PRAGMA data_version` when the database has none.
+        None while a commit is landing."""
+        if self._wal is not None:
+            return self._wal.token()
+        version: int = conn.execute("PRAGMA data_version").fetchone()[0]
+        return version
+
     async def one(self, query: Query, params: Params) -> Row | None:
         row: Row | None = self._conn.execute(*self._bound(query, params)).fetchone()
         return row
@@ -172,28 +233,29 @@ class SqliteReadStore:
     async def one_current(self, query: Query, params: Params) -> Row | None:
         """`one`, answered from rows read since the database last changed.
 
-        `PRAGMA data_version` changes when another connection commits, and
-        every write comes through another connection (this one is read-only),
-        in this process or any other. It costs a quarter of the key's query
-        (`make profile`). A row is kept only after the version it was read
-        under has been checked, so it is never older than that version; a
-        commit between the check and the read only makes the row newer, and
-        the next check drops it. A revoked key, a deleted list or any other
-        write is therefore seen by the next request in every worker.
+        The database's version (`_database_version`) moves with every commit of
+        any connection, in this process or any other. A row is kept only after
+        the version it was read under has been taken, so it is never older than
+        that version; a commit between taking it and the read only makes the row
+        newer, and the next request sees another version and drops it. A revoked
+        key, a deleted list or any other write is therefore seen by the next
+        request in every worker. While a commit is landing there is no version,
+        and the row is read and not kept.
         """
         conn = self._conn
-        version: int = conn.execute("PRAGMA data_version").fetchone()[0]
+        version = self._database_version(conn)
         current = self._current
-        if version != self._version:
+        if version != self._version or version is None:
             current.clear()
             self._version = version
         bound = self._bound(query, params)
         if bound in current:
             return current[bound]
         row: Row | None = conn.execute(*bound).fetchone()
-        if len(current) >= CURRENT_ROWS_MAX:
-            current.clear()
-        current[bound] = row
+        if version is not None:
+            if len(current) >= CURRENT_ROWS_MAX:
+                current.clear()
+            current[bound] = row
         return row
 
     async def all(self, query: Query, params: Params) -> list[Row]:
@@ -208,6 +270,8 @@ class SqliteReadStore:
             cursor.execute("COMMIT")
 
     async def close(self) -> None:
+        if self._wal is not None:
+            self._wal.close()
         if self._connection is not None:
             self._connection.close()
 
