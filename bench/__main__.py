@@ -43,6 +43,7 @@ from contactlists.providers.sandbox import SandboxProvider
 
 FLATNESS_ROUNDS = 3
 READ_ROUNDS = 3
+MEMORY_ROUNDS = 3
 Server = tuple[list[str], dict[str, str]]
 NO_PAGE_CACHE = {"CONTACTLISTS_PAGE_CACHE_MB": "0"}
 PARTS = ("reads", "creates", "flatness", "memory")
@@ -274,18 +275,35 @@ class Bench:
                         client.get(path)
                 return idle, after_1k, _rss_kb(pid)
 
-        app = measure(app_command(), app_env(database_url))
-        # The baselines answer with the page the app served (saved above).
+        # The baselines answer with the page the app served (saved by the app's round).
         static_env = {"BENCH_STATIC_BODY": str(body_file)}
-        bare = measure(baseline_command("bench.apps:static_app"), static_env)
-        floor = measure(baseline_command("bench.floor:floor_app"), static_env)
+        servers = {
+            "app": (app_command(), app_env(database_url)),
+            "bare": (baseline_command("bench.apps:static_app"), static_env),
+            "floor": (baseline_command("bench.floor:floor_app"), static_env),
+        }
+        # Alternating rounds, as for the reads: a process's resident size moves
+        # by a MiB with the machine's state (how much of each shared library
+        # the page cache holds when it starts), and a round shares that state.
+        rounds = [
+            {name: measure(*server) for name, server in servers.items()}
+            for _ in range(MEMORY_ROUNDS)
+        ]
+
+        def median(name: str, index: int) -> float:
+            return statistics.median(r[name][index] for r in rounds) / 1024
+
+        over = [(r["app"][0] - r["floor"][0]) / 1024 for r in rounds]
+        app = [median("app", i) for i in range(3)]
+        bare, floor = median("bare", 0), median("floor", 0)
         self.say(
-            f"| RSS idle / after 1k / after 10k | app {app[0] / 1024:.0f} / {app[1] / 1024:.0f} / "
-            f"{app[2] / 1024:.0f} MiB; bare Starlette worker {bare[0] / 1024:.0f} MiB; "
-            f"FastAPI + SQLAlchemy floor {floor[0] / 1024:.0f} MiB "
-            f"| idle {app[0] / bare[0]:.2f}× bare ({floor[0] / bare[0]:.2f}× for the floor), "
-            f"{(app[0] - floor[0]) / 1024:+.1f} MiB over the floor, "
-            f"growth 1k→10k {100 * (app[2] - app[1]) / app[1]:+.1f}% |"
+            f"| RSS idle / after 1k / after 10k (medians of {MEMORY_ROUNDS} alternating rounds) "
+            f"| app {app[0]:.0f} / {app[1]:.0f} / {app[2]:.0f} MiB; bare Starlette worker "
+            f"{bare:.0f} MiB; FastAPI + SQLAlchemy floor {floor:.0f} MiB "
+            f"| idle {app[0] / bare:.2f}× bare ({floor / bare:.2f}× for the floor), "
+            f"{statistics.median(over):+.1f} MiB over the floor (rounds: "
+            + ", ".join(f"{o:+.1f}" for o in over)
+            + f"), growth 1k→10k {100 * (app[2] - app[1]) / app[1]:+.1f}% |"
         )
 
     def creates(self, database_url: str, latency_ms: int) -> None:
