@@ -18,5 +18,5 @@ def rfc3339(moment: datetime | str) -> str:
     per contact).
     """
     if isinstance(moment, str):
-        return f"{moment[:10]}T{moment[11:19]}Z"
+        return moment[:19].replace(" ", "T") + "Z"
     return moment.isoformat()[:19] + "Z"
