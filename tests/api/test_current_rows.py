@@ -2,8 +2,9 @@
 
 Every request authenticates; on SQLite the key's row (with the list its path
 names) is kept until the database changes, checked with the WAL index's header
-(or `PRAGMA data_version` on a database not in WAL mode). A write in any worker — another app on the same database stands for one — must
-be seen by the very next request: a revoked key, a deleted list, a new list.
+(or `PRAGMA data_version` on a database not in WAL mode). A write in any
+worker — another app on the same database stands for one — must be seen by
+the very next request: a revoked key, a deleted list, a new list.
 """
 
 from __future__ import annotations
