@@ -60,11 +60,13 @@ def _free_port() -> int:
         return port
 
 
-def _rss_kb(pid: int) -> int:
+def _rss_kb(pid: int, field: str = "VmRSS") -> int:
+    """A process's resident size in KiB: all of it (`VmRSS`), or its anonymous
+    (`RssAnon`: heap and stacks) or file-backed (`RssFile`: code) part."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+    raise RuntimeError(f"no {field}")
 
 
 def _listening_inodes(port: int) -> set[str]:
@@ -263,9 +265,9 @@ class Bench:
 
         body_file = self.workdir / "body-memory.json"
 
-        def measure(command: list[str], env: dict[str, str]) -> tuple[int, int, int]:
+        def measure(command: list[str], env: dict[str, str]) -> tuple[int, int, int, int]:
             with serving(command, env) as (base, pid):
-                idle = _rss_kb(pid)
+                idle, idle_anonymous = _rss_kb(pid), _rss_kb(pid, "RssAnon")
                 with httpx.Client(base_url=base, headers=headers) as client:
                     body_file.write_bytes(client.get(path).content)
                     for _ in range(999):
@@ -273,7 +275,7 @@ class Bench:
                     after_1k = _rss_kb(pid)
                     for _ in range(9_000):
                         client.get(path)
-                return idle, after_1k, _rss_kb(pid)
+                return idle, after_1k, _rss_kb(pid), idle_anonymous
 
         # The baselines answer with the page the app served (saved by the app's round).
         static_env = {"BENCH_STATIC_BODY": str(body_file)}
@@ -283,8 +285,10 @@ class Bench:
             "floor": (baseline_command("bench.floor:floor_app"), static_env),
         }
         # Alternating rounds, as for the reads: a process's resident size moves
-        # by a MiB with the machine's state (how much of each shared library
-        # the page cache holds when it starts), and a round shares that state.
+        # by a MiB or two with the machine's state (how much of each shared
+        # library's code the kernel maps in around each page the process
+        # touches, which depends on what the page cache holds), and a round
+        # shares that state. The anonymous part (heap, stacks) does not move.
         rounds = [
             {name: measure(*server) for name, server in servers.items()}
             for _ in range(MEMORY_ROUNDS)
@@ -294,6 +298,7 @@ class Bench:
             return statistics.median(r[name][index] for r in rounds) / 1024
 
         over = [(r["app"][0] - r["floor"][0]) / 1024 for r in rounds]
+        anonymous_over = median("app", 3) - median("floor", 3)
         app = [median("app", i) for i in range(3)]
         bare, floor = median("bare", 0), median("floor", 0)
         self.say(
@@ -303,7 +308,8 @@ class Bench:
             f"| idle {app[0] / bare:.2f}× bare ({floor / bare:.2f}× for the floor), "
             f"{statistics.median(over):+.1f} MiB over the floor (rounds: "
             + ", ".join(f"{o:+.1f}" for o in over)
-            + f"), growth 1k→10k {100 * (app[2] - app[1]) / app[1]:+.1f}% |"
+            + f"; anonymous memory {anonymous_over:+.1f} MiB, the rest code mapped from "
+            f"files), growth 1k→10k {100 * (app[2] - app[1]) / app[1]:+.1f}% |"
         )
 
     def creates(self, database_url: str, latency_ms: int) -> None:
