@@ -166,9 +166,9 @@ class WalIndex:
             index = cls(path + "-shm")
         except OSError:
             return None
-        header = os.pread(index._fd, 2 * _WAL_HEADER_BYTES, 0)
-        if header[:4] != _WAL_INDEX_VERSION or header[12] != 1 or index.token() is None:
-            index.close()  # not initialised, or a format this does not know
+        header = index.token()
+        if header is None or header[:4] != _WAL_INDEX_VERSION or header[12] != 1:
+            index.close()  # being written, not initialised, or a format this does not know
             return None
         return index
 
