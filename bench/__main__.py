@@ -285,10 +285,9 @@ class Bench:
             "floor": (baseline_command("bench.floor:floor_app"), static_env),
         }
         # Alternating rounds, as for the reads: a process's resident size moves
-        # by a MiB or two with the machine's state (how much of each shared
-        # library's code the kernel maps in around each page the process
-        # touches, which depends on what the page cache holds), and a round
-        # shares that state. The anonymous part (heap, stacks) does not move.
+        # by a MiB or two with the machine's state, in its anonymous memory as
+        # well as in its code mapped from files (README "Idle memory"), and a
+        # round shares that state.
         rounds = [
             {name: measure(*server) for name, server in servers.items()}
             for _ in range(MEMORY_ROUNDS)
