@@ -12,6 +12,7 @@ from contactlists.core.models import ContactListItem
 from contactlists.lists.columns import (
     CONTACT_COLUMNS,
     CSV_FIELDS,
+    ITEM_READ_COLUMNS,
     LIST_COLUMNS,
     Column,
     items_out,
@@ -19,7 +20,7 @@ from contactlists.lists.columns import (
     lists_out,
     sales_navigator_lead,
 )
-from contactlists.lists.repository import CONTACT_SELECT, LIST_SELECT
+from contactlists.lists.repository import ITEM_SELECT, LIST_SELECT
 from contactlists.lists.schemas import ContactOut
 from contactlists.providers.base import Lead
 from tests.api.test_export import CSV_HEADER
@@ -31,7 +32,10 @@ def test_every_stored_item_column_but_its_position_is_declared() -> None:
 
 
 def test_the_reads_select_the_declared_columns_in_order() -> None:
-    assert [c.key for c in CONTACT_SELECT] == [c.stored for c in CONTACT_COLUMNS]
+    assert [c.key for c in ITEM_SELECT] == [c.stored for c in ITEM_READ_COLUMNS]
+    assert {c.stored for c in CONTACT_COLUMNS} - {c.stored for c in ITEM_READ_COLUMNS} == {
+        "list_id"
+    }
     assert [c.key for c in LIST_SELECT] == [c.stored for c in LIST_COLUMNS]
 
 
@@ -40,11 +44,12 @@ def test_the_csv_has_the_contracts_columns_first_then_ours() -> None:
 
 
 def test_the_wire_object_and_its_openapi_model_name_the_same_keys() -> None:
-    row = [None] * len(CONTACT_COLUMNS)
-    row[[c.stored for c in CONTACT_COLUMNS].index("sales_navigator_lead")] = "ACwAAB"
-    row[[c.stored for c in CONTACT_COLUMNS].index("created_at")] = "2026-11-27 12:00:00.000000"
-    (wire,) = items_out([row])
+    row = [None] * len(ITEM_READ_COLUMNS)
+    row[[c.stored for c in ITEM_READ_COLUMNS].index("sales_navigator_lead")] = "ACwAAB"
+    row[[c.stored for c in ITEM_READ_COLUMNS].index("created_at")] = "2026-11-27 12:00:00.000000"
+    (wire,) = items_out([row], "cl_given")
     assert list(wire) == [field.alias for field in ContactOut.model_fields.values()]
+    assert wire["listId"] == "cl_given"
     assert wire["linkedInSalesNavigatorProfileUrl"] == "https://www.linkedin.com/sales/lead/ACwAAB"
     assert wire["createdAt"] == "2026-11-27T12:00:00Z"
 
@@ -72,9 +77,13 @@ _POSTGRESQL_STAMP = datetime(2026, 11, 27, 12, 34, 56, 789012, tzinfo=UTC)
 def test_the_inline_transforms_are_their_functions(stamp: Any, seniority: Any) -> None:
     values = {"created_at": stamp, "updated_at": stamp, "seniority": seniority}
     values |= {"filters": seniority, "sales_navigator_lead": "ACwAAB,NAME_SEARCH,k3Xz"}
-    for columns, mapper in ((CONTACT_COLUMNS, items_out), (LIST_COLUMNS, lists_out)):
+    for columns, mapper in (
+        (CONTACT_COLUMNS, lambda rows: items_out(rows, "value of list_id")),
+        (LIST_COLUMNS, lists_out),
+    ):
         row = [values.get(c.stored, f"value of {c.stored}") for c in columns]
-        (mapped,) = mapper([row])
+        read = [value for c, value in zip(columns, row, strict=True) if not c.of_list]
+        (mapped,) = mapper([read])
         assert orjson.dumps(mapped) == orjson.dumps(_called(columns, row))
 
 

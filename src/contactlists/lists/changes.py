@@ -134,7 +134,7 @@ async def _contacts(
     items = await repository.page_items(conn, list_id, count, 0) if count else []
     if row is None or len(items) != count:
         raise service.not_found(list_id)  # deleted since it was checked
-    return items_out(items)
+    return items_out(items, list_id)
 
 
 async def _diff(database: Database, principal: Principal, pair: Pair) -> Diff:

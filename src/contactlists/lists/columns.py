@@ -66,6 +66,9 @@ class Column:
     from_lead: Callable[[Lead], Any] | None = None
     # Ours, not the contract's: after the contract's columns in a CSV.
     additive: bool = False
+    # The same for every item of a list: the reads of items leave it out and
+    # the mappers take it from the caller (a column less to decode per row).
+    of_list: bool = False
 
 
 # The list's OpenAPI model (`schemas.ContactListOut`) is written by hand: its
@@ -82,7 +85,7 @@ LIST_COLUMNS = (
 )
 CONTACT_COLUMNS = (
     Column("id", "id", str),
-    Column("list_id", "listId", str),
+    Column("list_id", "listId", str, of_list=True),
     Column("base_contact_id", "baseContactId", str),
     Column("first_name", "firstName", from_lead=attrgetter("first_name")),
     Column("last_name", "lastName", from_lead=attrgetter("last_name")),
@@ -131,11 +134,14 @@ _INLINE: dict[Callable[[Any], Any], str] = {
 
 RowMapper = Callable[[Sequence[Any]], dict[str, Any]]
 RowsMapper = Callable[[Sequence[Sequence[Any]]], list[dict[str, Any]]]
+# A list's items, with the list's id (`Column.of_list`).
+ItemsMapper = Callable[[Sequence[Sequence[Any]], str], list[dict[str, Any]]]
 
 
-def _wire_mappers(columns: Sequence[Column]) -> tuple[RowMapper, RowsMapper]:
+def _wire_mappers(columns: Sequence[Column]) -> tuple[Any, Any]:
     """Functions building the wire object of a row, and of every row of a page,
-    as one dict display.
+    as one dict display; each takes the `of_list` columns' values after the
+    row(s), as arguments named by the columns.
 
     Generated, as `dataclasses` generates `__init__`: a contacts page maps
     every row, and a loop over the columns per row took twice as long as the
@@ -147,9 +153,12 @@ def _wire_mappers(columns: Sequence[Column]) -> tuple[RowMapper, RowsMapper]:
         "Fragment": orjson.Fragment,
         "SALES_LEAD_URL": SALES_LEAD_URL,
     }
-    names = [f"v{index}" for index in range(len(columns))]
+    read = [column for column in columns if not column.of_list]
+    local = {column.stored: f"v{index}" for index, column in enumerate(read)}
+    given = [column.stored for column in columns if column.of_list]
     entries = []
-    for index, (column, value) in enumerate(zip(columns, names, strict=True)):
+    for index, column in enumerate(columns):
+        value = column.stored if column.of_list else local[column.stored]
         if column.to_wire in _INLINE:
             value = _INLINE[column.to_wire].format(v=value)
         elif column.to_wire is not None:
@@ -157,17 +166,22 @@ def _wire_mappers(columns: Sequence[Column]) -> tuple[RowMapper, RowsMapper]:
             value = f"to_wire_{index}({value})"
         entries.append(f"{column.wire!r}: {value}")
     display = "{" + ", ".join(entries) + "}"
-    unpacked = ", ".join(names)
+    unpacked = ", ".join(local.values())
     source = (
-        f"def to_wire(row):\n    {unpacked}, = row\n    return {display}\n"
-        f"def all_to_wire(rows):\n    return [{display} for {unpacked} in rows]\n"
+        f"def to_wire({', '.join(['row', *given])}):\n    {unpacked}, = row\n    return {display}\n"
+        f"def all_to_wire({', '.join(['rows', *given])}):\n"
+        f"    return [{display} for {unpacked} in rows]\n"
     )
     exec(source, scope)  # noqa: S102 - the source is built from the constant tables above
     return scope["to_wire"], scope["all_to_wire"]
 
 
+list_out: RowMapper
+lists_out: RowsMapper
 list_out, lists_out = _wire_mappers(LIST_COLUMNS)
-_, items_out = _wire_mappers(CONTACT_COLUMNS)
+items_out: ItemsMapper = _wire_mappers(CONTACT_COLUMNS)[1]
+# What the reads of items select, in this order: all but the `of_list` columns.
+ITEM_READ_COLUMNS = tuple(c for c in CONTACT_COLUMNS if not c.of_list)
 
 
 def list_out_from(values: Mapping[str, Any]) -> dict[str, Any]:

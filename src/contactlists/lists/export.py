@@ -131,7 +131,7 @@ async def _chunks(
             rows = await repository.page_items(conn, list_id, EXPORT_BATCH, start)
         if len(rows) < min(EXPORT_BATCH, count - start):
             raise ExportInterrupted(f"contact list {list_id} was deleted during its export")
-        yield _render(items_out(rows), fmt)
+        yield _render(items_out(rows, list_id), fmt)
 
 
 async def open_export(

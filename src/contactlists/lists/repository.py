@@ -18,13 +18,13 @@ from contactlists.core.auth import OwnedRowProbe, Principal
 from contactlists.core.db import AnyRow, upsert_insert
 from contactlists.core.models import Account, BaseContact, ContactList, ContactListItem
 from contactlists.core.readstore import Query, ReadStore, Row
-from contactlists.lists.columns import CONTACT_COLUMNS, LIST_COLUMNS
+from contactlists.lists.columns import ITEM_READ_COLUMNS, LIST_COLUMNS
 
 POSITION_MAX = 2**31 - 1
 _LISTS = ContactList.__table__
 _ITEMS = ContactListItem.__table__
 LIST_SELECT = tuple(_LISTS.c[column.stored] for column in LIST_COLUMNS)
-CONTACT_SELECT = tuple(_ITEMS.c[column.stored] for column in CONTACT_COLUMNS)
+ITEM_SELECT = tuple(_ITEMS.c[column.stored] for column in ITEM_READ_COLUMNS)
 # A direct route naming a list in its path has it read with the caller's key.
 LIST_PROBE = OwnedRowProbe("listId", _LISTS, [column.stored for column in LIST_COLUMNS])
 
@@ -42,7 +42,7 @@ _LISTS_PAGE = Query(
 )
 # Positions are dense from 0, so a page is a range that seeks the index.
 _ITEMS_RANGE = (
-    sa.select(*CONTACT_SELECT)
+    sa.select(*ITEM_SELECT)
     .where(
         _ITEMS.c.list_id == sa.bindparam("list_id"),
         _ITEMS.c.position >= sa.bindparam("start"),
@@ -76,7 +76,8 @@ async def read_lists_page(
 
 
 async def read_items(reads: ReadStore, list_id: str, limit: int, offset: int) -> list[Row]:
-    """A list's items by position; the caller has checked the list is theirs."""
+    """A list's items by position, without the list's id (`columns.items_out`
+    takes it); the caller has checked the list is theirs."""
     return await reads.all(_CONTACTS, _range(list_id, limit, offset))
 
 

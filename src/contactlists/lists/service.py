@@ -108,7 +108,7 @@ async def page_contacts(
     items = await repository.read_items(reads, ref.list_id, page.limit, page.offset)
     if len(items) != max(0, min(page.limit, total - page.offset)):
         raise not_found(ref.list_id)
-    body = orjson.dumps(page_body(items_out(items), total, page))
+    body = orjson.dumps(page_body(items_out(items, ref.list_id), total, page))
     return cache.put(key, body, has_items=bool(items))
 
 
