@@ -276,6 +276,18 @@ class SqliteReadStore:
             self._connection.close()
 
 
+def _settle(
+    future: asyncio.Future[Row | None], row: Row | None, failure: Exception | None = None
+) -> None:
+    """Answer a gathered lookup, unless its request stopped waiting (cancelled)."""
+    if future.done():
+        return
+    if failure is not None:
+        future.set_exception(failure)
+    else:
+        future.set_result(row)
+
+
 class _Gathering:
     """The lookups of one query that arrived in one turn of the event loop."""
 
@@ -371,16 +383,14 @@ class PostgresReadStore:
                     return
         except Exception as failure:
             for future in futures:
-                if not future.done():
-                    future.set_exception(failure)
+                _settle(future, None, failure)
             return
         except BaseException:  # cancelled: the server is stopping
             for future in futures:
                 future.cancel()
             raise
         for future, row in zip(futures, rows, strict=True):
-            if not future.done():
-                future.set_result(row)
+            _settle(future, row)
 
     async def _read_each(self, query: Query, gathering: _Gathering) -> None:
         sql = query.postgresql[0]
@@ -388,11 +398,9 @@ class PostgresReadStore:
             try:
                 row = await self._fetchrow(sql, *values)
             except Exception as failure:
-                if not future.done():
-                    future.set_exception(failure)
+                _settle(future, None, failure)
             else:
-                if not future.done():
-                    future.set_result(row)
+                _settle(future, row)
 
     async def _read_batch(self, query: Query, values: list[tuple[Any, ...]]) -> list[Row | None]:
         sql = query.postgresql_batch
